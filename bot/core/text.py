@@ -1,0 +1,62 @@
+"""Text folding shared by matching, validation and quote checks.
+
+Users type with typos, capitals, accents and stray punctuation; documents come from scans with
+curly quotes and odd dashes. Every comparison in the project goes through these functions so
+that "Schmögnerová", "schmognerova" and "SCHMOGNEROVA" are the same word everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = re.compile(r"[\u2018\u2019\u201a\u201b\u2032`´']")
+_DOUBLE_QUOTES = re.compile(r"[\u201c\u201d\u201e\u201f\u2033«»]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u00ad-]+")
+_POSSESSIVE = re.compile(r"(\w)'s\b")
+_NON_WORD = re.compile(r"[^\w]+")
+_UNDERSCORE = re.compile(r"_+")
+_SPACES = re.compile(r"\s+")
+
+
+def strip_accents(text: str) -> str:
+    """Drop combining marks so accented letters match their plain forms."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-free, punctuation-free form of `text` for matching.
+
+    Apostrophes join ("women's" -> "women", "don't" -> "dont") so that a possessive or a
+    contraction never splits into a stray one-letter token.
+    """
+    text = strip_accents(unicodedata.normalize("NFKC", text)).lower()
+    text = _APOSTROPHES.sub("'", text)
+    text = _POSSESSIVE.sub(r"\1", text)
+    text = text.replace("'", "")
+    text = _NON_WORD.sub(" ", text)
+    text = _UNDERSCORE.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Words of the folded text."""
+    folded = fold(text)
+    return folded.split() if folded else []
+
+
+def fold_for_quote(text: str) -> str:
+    """Form used to find a quote in its document.
+
+    Insensitive to whitespace and line breaks, quote-mark and dash styles, and the `*`/`_`
+    emphasis markers the converted documents carry; sensitive to every letter, so a quote with
+    a changed word is still caught.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _APOSTROPHES.sub("'", text)
+    text = _DOUBLE_QUOTES.sub('"', text)
+    text = _DASHES.sub("-", text)
+    text = text.replace("*", "").replace("_", "")
+    text = re.sub(r"</?i>", "", text)
+    return _SPACES.sub(" ", text).strip().lower()
