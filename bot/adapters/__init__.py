@@ -1,0 +1,1 @@
+"""Front ends over bot.core: the command line and Telegram."""

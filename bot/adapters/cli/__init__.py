@@ -1,0 +1,1 @@
+"""Command line front end: validate, ask, chat, eval, run, unanswered."""

@@ -1,0 +1,190 @@
+"""The one `answer()` every front end calls: question + context -> Reply.
+
+Order of decisions, most certain first: small talk; structural questions (lists, timelines,
+recommendations, topics); then the fact matcher, whose best score and margin decide between
+answering, asking which fact was meant, and saying plainly that the bot does not know.
+A wrong confident answer is the worst outcome, so every doubt falls towards clarify or refuse.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.core.knowledge import Knowledge
+from bot.core.matching import Candidate, Matcher, Ranking, Weights
+from bot.core.replies import Alternative, Reply, SourceRef, Status
+from bot.core.schema import Fact, Meeting
+from bot.core.smalltalk import smalltalk
+from bot.core.structure import Structured, describe_meeting_line, structured_answer
+from bot.core.text import fold
+
+MAX_QUESTION_CHARS = 500
+MAX_LIST_LINES = 25
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
+
+    answer: float = 0.62
+    clarify_margin: float = 0.04
+    suggest: float = 0.40
+    unknown_words: float = 0.55
+    unknown_words_answer: float = 0.80
+    topic: float = 0.6
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a conversation was last about, so "and who chaired it?" has a referent."""
+
+    meeting: str | None = None
+    fact: str | None = None
+
+
+class Engine:
+    """Knowledge plus its index; immutable, so a reload swaps in a whole new Engine."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.thresholds = thresholds or Thresholds()
+        self.matcher = Matcher(knowledge, weights)
+
+    def answer(self, question: str, context: Context | None = None) -> Reply:
+        question = question.strip()
+        context = context or Context()
+        if not fold(question):
+            return self._no_match(question, [], "Please type a question about the meetings.")
+        small = smalltalk(question)
+        if small is not None:
+            return Reply(question, Status.SMALLTALK, small[1], meeting=context.meeting)
+        clipped = question[:MAX_QUESTION_CHARS]
+        ranking = self.matcher.rank(clipped, context.meeting)
+        place_meetings = {m for m, s in ranking.mentions.strengths.items() if s > 0}
+        structured = structured_answer(
+            fold(clipped), ranking.mentions, self.knowledge, context.meeting, place_meetings
+        )
+        if structured is not None:
+            return self._structured(question, structured, context)
+        return self._decide(question, ranking)
+
+    def fact_reply(self, fact_id: str, question: str | None = None) -> Reply:
+        """The answer to a known fact: what a pressed "clarify" button leads to."""
+        fact = self.knowledge.facts[fact_id]
+        return self._answered(question or fact.questions[0], fact, 1.0, ())
+
+    def _decide(self, question: str, ranking: Ranking) -> Reply:
+        t = self.thresholds
+        candidates = ranking.candidates
+        if not candidates:
+            return self._no_match(question, [])
+        best = candidates[0]
+        needed = t.answer if ranking.known_share >= t.unknown_words else t.unknown_words_answer
+        if best.score < needed:
+            return self._no_match(question, [c for c in candidates[:3] if c.score >= t.suggest])
+        close = [c for c in candidates[1:4] if c.score >= best.score - t.clarify_margin]
+        if close:
+            return self._clarify(question, [best, *close])
+        others = tuple(_alternative(c, self.knowledge) for c in candidates[1:3])
+        return self._answered(question, self.knowledge.facts[best.fact], best.score, others)
+
+    def _answered(
+        self, question: str, fact: Fact, score: float, others: tuple[Alternative, ...]
+    ) -> Reply:
+        return Reply(
+            question=question,
+            status=Status.ANSWERED,
+            answer=fact.answer,
+            sources=(self.source_ref(fact),),
+            score=score,
+            fact=fact.id,
+            meeting=fact.meeting,
+            alternatives=others,
+        )
+
+    def source_ref(self, fact: Fact) -> SourceRef:
+        source = self.knowledge.sources[fact.source]
+        return SourceRef(source.id, source.title, source.symbol, fact.paragraph, fact.quote)
+
+    def _clarify(self, question: str, candidates: list[Candidate]) -> Reply:
+        options = tuple(_alternative(c, self.knowledge) for c in candidates)
+        meetings = {self.knowledge.facts[c.fact].meeting for c in candidates}
+        prompt = (
+            "Which meeting do you mean?"
+            if len(meetings) > 1
+            else "I can answer a few things here. Which one do you mean?"
+        )
+        return Reply(question, Status.CLARIFY, prompt, score=candidates[0].score,
+                     alternatives=options)  # fmt: skip
+
+    def _no_match(
+        self, question: str, candidates: list[Candidate], text: str | None = None
+    ) -> Reply:
+        suggestions = tuple(_alternative(c, self.knowledge) for c in candidates)
+        message = text or (
+            "I don't know that. I only know the facts in my five documents on UN and OSCE "
+            "meetings about gender equality and trafficking (2002-2008)."
+        )
+        score = candidates[0].score if candidates else 0.0
+        return Reply(question, Status.NO_MATCH, message, score=score, alternatives=suggestions)
+
+    def _structured(self, question: str, found: Structured, context: Context) -> Reply:
+        if found.kind == "topic":
+            return self._topic(question, found.heading)
+        meetings = found.meetings
+        lines = found.lines
+        if not lines:
+            text = f"{found.heading}: none that I know of."
+        else:
+            shown = lines[:MAX_LIST_LINES]
+            more = len(lines) - len(shown)
+            text = "\n".join([f"{found.heading}:", *(f"• {line}" for line in shown)])
+            if more:
+                text += f"\n…and {more} more."
+        sources = tuple(self.source_ref(f) for f in found.facts[:MAX_LIST_LINES])
+        if not sources:
+            sources = tuple(
+                ref for m in meetings[:MAX_LIST_LINES] if (ref := self._meeting_ref(m)) is not None
+            )
+        meeting = meetings[0].id if len(meetings) == 1 else context.meeting
+        return Reply(question, Status.ANSWERED, text, sources=sources, score=1.0,
+                     meeting=meeting, extra={"structure": found.kind})  # fmt: skip
+
+    def _meeting_ref(self, meeting: Meeting) -> SourceRef | None:
+        """Evidence for a meeting line: the quote of its date fact, else of its first fact."""
+        facts = self.knowledge.facts_of(meeting.id)
+        dated = [f for f in facts if f.kind == "date"] or facts
+        return self.source_ref(dated[0]) if dated else None
+
+    def _topic(self, question: str, topic: str) -> Reply:
+        scores = self.matcher.topic_scores(topic)
+        by_meeting: dict[str, list[Candidate]] = defaultdict(list)
+        for fact_id, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+            if score >= self.thresholds.topic:
+                fact = self.knowledge.facts[fact_id]
+                by_meeting[fact.meeting].append(Candidate(fact_id, fact.questions[0], score))
+        if not by_meeting:
+            return self._no_match(question, [], f"None of my meetings deal with {topic}, as far "
+                                                 "as my documents say.")  # fmt: skip
+        meetings = sorted(
+            (self.knowledge.meetings[m] for m in by_meeting),
+            key=lambda m: (-len(by_meeting[m.id]), m.id),
+        )
+        lines = [f"Meetings that dealt with {topic}:"]
+        lines += [f"• {describe_meeting_line(m)}" for m in meetings[:MAX_LIST_LINES]]
+        best = [by_meeting[m.id][0] for m in meetings]
+        sources = tuple(self.source_ref(self.knowledge.facts[c.fact]) for c in best[:5])
+        return Reply(question, Status.ANSWERED, "\n".join(lines), sources=sources, score=1.0,
+                     alternatives=tuple(_alternative(c, self.knowledge) for c in best[:3]),
+                     extra={"structure": "topic"})  # fmt: skip
+
+
+def _alternative(candidate: Candidate, knowledge: Knowledge) -> Alternative:
+    fact = knowledge.facts[candidate.fact]
+    return Alternative(fact.id, fact.questions[0], candidate.score)
