@@ -13,6 +13,7 @@ Everything is a pure function of the knowledge and the question, so replies are 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -25,14 +26,17 @@ from bot.core.mentions import MeetingMentions, Mentions
 from bot.core.text import fold
 from bot.core.vectors import TfidfIndex
 
-STOPWORDS = frozenset(
-    "a an the of in on at to for and or with about by from is are was were be been it its this "
-    "that what which who whom when where why how did do does any all their there".split()
-)
+STOPWORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "with", "about", "by",
+    "from", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "what",
+    "which", "who", "whom", "when", "where", "why", "how", "did", "do", "does", "any", "all",
+    "their", "there",
+})  # fmt: skip
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "s", "ly")
 _BRITISH = (("ization", "isation"), ("izing", "ising"), ("ized", "ised"), ("izes", "ises"))
 
 
+@functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A deliberately light stemmer: 'chaired'/'chairs' -> 'chair', 'organized' -> 'organis'."""
     if len(word) <= 4 or not word.isalpha():
@@ -56,12 +60,19 @@ def word_terms(text: str) -> list[str]:
 
 
 def char_terms(text: str) -> list[str]:
-    grams = []
+    grams: list[str] = []
     for word in text.split():
-        padded = f" {word} "
-        for size in (3, 4, 5):
-            grams.extend(padded[i : i + size] for i in range(max(1, len(padded) - size + 1)))
+        grams.extend(_word_grams(word))
     return grams
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """Character 3-5-grams of one padded word; cached because words repeat across phrasings."""
+    padded = f" {word} "
+    return tuple(
+        padded[i : i + size] for size in (3, 4, 5) for i in range(max(1, len(padded) - size + 1))
+    )
 
 
 @dataclass(frozen=True)
@@ -100,23 +111,24 @@ class Synonyms:
     """Expands abbreviations both ways so 'THB' and 'trafficking in human beings' meet."""
 
     def __init__(self, synonyms: dict[str, list[str]]) -> None:
-        self.pairs: list[tuple[re.Pattern[str], str]] = []
+        self.additions: dict[str, list[str]] = {}
         for short, expansions in synonyms.items():
             short_folded = fold(short)
             for expansion in expansions:
                 long_folded = fold(expansion)
                 if not short_folded or not long_folded or short_folded == long_folded:
                     continue
-                self.pairs.append((_phrase_pattern(short_folded), long_folded))
-                self.pairs.append((_phrase_pattern(long_folded), short_folded))
+                self.additions.setdefault(short_folded, []).append(long_folded)
+                self.additions.setdefault(long_folded, []).append(short_folded)
+        phrases = sorted(self.additions, key=len, reverse=True)
+        alternation = "|".join(re.escape(p) for p in phrases)
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if phrases else None
 
     def expand(self, folded: str) -> str:
-        extra = [add for pattern, add in self.pairs if pattern.search(folded)]
+        if self.pattern is None:
+            return folded
+        extra = [add for m in self.pattern.finditer(folded) for add in self.additions[m.group()]]
         return " ".join([folded, *dict.fromkeys(extra)]) if extra else folded
-
-
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
 
 
 class Matcher:

@@ -106,7 +106,7 @@ def _text(value: Any) -> Any:
 
 Date = Annotated[PartialDate, BeforeValidator(_partial_date)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
-Id = Annotated[str, Field(pattern=_ID, max_length=80)]
+Id = Annotated[str, Field(pattern=_ID, max_length=56)]
 
 
 class _Strict(BaseModel):

@@ -18,8 +18,10 @@ from bot.core.mentions import Mentions
 from bot.core.schema import Fact, Meeting
 from bot.core.text import fold
 
-_LISTING = {"meetings", "meeting", "events", "event", "sessions", "conferences", "happened",
-            "happening", "planned", "scheduled", "timeline", "calendar", "held", "took"}  # fmt: skip
+_LISTING = {
+    "meetings", "meeting", "events", "event", "sessions", "conferences", "happened",
+    "happening", "planned", "scheduled", "timeline", "calendar", "held", "took",
+}  # fmt: skip
 _FILLER = {
     "what", "which", "whats", "list", "show", "me", "all", "the", "do", "does", "you", "know",
     "about", "cover", "covered", "covers", "have", "has", "are", "there", "is", "of", "in",

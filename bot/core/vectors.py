@@ -34,41 +34,28 @@ class TfidfIndex:
 
     def __init__(self, analyzer: Analyzer, documents: Iterable[str]) -> None:
         self.analyzer = analyzer
-        term_lists = [analyzer(doc) for doc in documents]
-        self.size = len(term_lists)
-        document_frequency: Counter[str] = Counter()
-        for terms in term_lists:
-            document_frequency.update(set(terms))
-        self.vocabulary = {term: col for col, term in enumerate(sorted(document_frequency))}
-        n = self.size
-        self.idf = np.array(
-            [
-                math.log((n + 1) / (document_frequency[t] + 1)) + 1.0
-                for t in sorted(document_frequency)
-            ],
-            dtype=np.float32,
-        )
-        self.unknown_idf = math.log(n + 1) + 1.0
-        self.matrix_t = self._build(term_lists)
-
-    def _build(self, term_lists: list[list[str]]) -> sparse.csr_matrix:
-        rows, cols, values = [], [], []
-        for row, terms in enumerate(term_lists):
-            counts = Counter(terms)
-            weights = {
-                self.vocabulary[t]: (1.0 + math.log(c)) * self.idf[self.vocabulary[t]]
-                for t, c in counts.items()
-            }
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for col, weight in weights.items():
-                rows.append(row)
-                cols.append(col)
-                values.append(weight / norm)
-        matrix = sparse.csr_matrix(
-            (np.array(values, dtype=np.float32), (rows, cols)),
+        self.vocabulary: dict[str, int] = {}
+        columns: list[int] = []
+        row_lengths: list[int] = []
+        lookup = self.vocabulary.setdefault
+        for document in documents:
+            terms = analyzer(document)
+            columns.extend(lookup(term, len(self.vocabulary)) for term in terms)
+            row_lengths.append(len(terms))
+        self.size = len(row_lengths)
+        rows = np.repeat(np.arange(self.size, dtype=np.int64), row_lengths)
+        counts = sparse.csr_matrix(
+            (np.ones(len(columns), dtype=np.float32), (rows, np.array(columns, dtype=np.int64))),
             shape=(self.size, len(self.vocabulary)),
         )
-        return matrix.T.tocsr()
+        counts.sum_duplicates()
+        document_frequency = np.bincount(counts.indices, minlength=len(self.vocabulary))
+        self.idf = (np.log((self.size + 1) / (document_frequency + 1)) + 1.0).astype(np.float32)
+        self.unknown_idf = math.log(self.size + 1) + 1.0
+        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        self.matrix_t = sparse.csr_matrix(sparse.diags(1.0 / norms) @ counts).T.tocsr()
 
     def query(self, text: str) -> QueryVector:
         counts = Counter(self.analyzer(text))
