@@ -27,12 +27,13 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
-    answer: float = 0.62
-    clarify_margin: float = 0.04
+    answer: float = 0.58
+    clarify_margin: float = 0.08
     suggest: float = 0.40
     unknown_words: float = 0.55
     unknown_words_answer: float = 0.80
     topic: float = 0.6
+    meeting_ambiguity: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,14 @@ class Engine:
         )
         if structured is not None:
             return self._structured(question, structured, context)
-        return self._decide(question, ranking)
+        return self._decide(question, ranking, context.meeting)
 
     def fact_reply(self, fact_id: str, question: str | None = None) -> Reply:
         """The answer to a known fact: what a pressed "clarify" button leads to."""
         fact = self.knowledge.facts[fact_id]
         return self._answered(question or fact.questions[0], fact, 1.0, ())
 
-    def _decide(self, question: str, ranking: Ranking) -> Reply:
+    def _decide(self, question: str, ranking: Ranking, context_meeting: str | None) -> Reply:
         t = self.thresholds
         candidates = ranking.candidates
         if not candidates:
@@ -88,11 +89,34 @@ class Engine:
         needed = t.answer if ranking.known_share >= t.unknown_words else t.unknown_words_answer
         if best.score < needed:
             return self._no_match(question, [c for c in candidates[:3] if c.score >= t.suggest])
+        if not ranking.mentions.strengths and context_meeting is None:
+            per_meeting = self._same_question_elsewhere(
+                candidates, best.score - t.meeting_ambiguity
+            )
+            if len(per_meeting) > 1:
+                return self._clarify(question, per_meeting)
         close = [c for c in candidates[1:4] if c.score >= best.score - t.clarify_margin]
         if close:
             return self._clarify(question, [best, *close])
         others = tuple(_alternative(c, self.knowledge) for c in candidates[1:3])
         return self._answered(question, self.knowledge.facts[best.fact], best.score, others)
+
+    def _same_question_elsewhere(
+        self, candidates: list[Candidate], floor: float
+    ) -> list[Candidate]:
+        """The best candidate of each meeting that has a fact of the best one's kind near the top.
+
+        "Who chaired the meeting?" names no meeting: every meeting's chair fact scores about the
+        same, and answering with one of them would be a confident guess.
+        """
+        kind = self.knowledge.facts[candidates[0].fact].kind
+        per_meeting: dict[str, Candidate] = {}
+        for candidate in candidates:
+            fact = self.knowledge.facts[candidate.fact]
+            if candidate.score < floor or fact.kind != kind:
+                continue
+            per_meeting.setdefault(fact.meeting, candidate)
+        return list(per_meeting.values())[:4]
 
     def _answered(
         self, question: str, fact: Fact, score: float, others: tuple[Alternative, ...]
@@ -102,7 +126,7 @@ class Engine:
             status=Status.ANSWERED,
             answer=fact.answer,
             sources=(self.source_ref(fact),),
-            score=score,
+            score=confidence(score),
             fact=fact.id,
             meeting=fact.meeting,
             alternatives=others,
@@ -120,7 +144,7 @@ class Engine:
             if len(meetings) > 1
             else "I can answer a few things here. Which one do you mean?"
         )
-        return Reply(question, Status.CLARIFY, prompt, score=candidates[0].score,
+        return Reply(question, Status.CLARIFY, prompt, score=confidence(candidates[0].score),
                      alternatives=options)  # fmt: skip
 
     def _no_match(
@@ -131,7 +155,7 @@ class Engine:
             "I don't know that. I only know the facts in my five documents on UN and OSCE "
             "meetings about gender equality and trafficking (2002-2008)."
         )
-        score = candidates[0].score if candidates else 0.0
+        score = confidence(candidates[0].score) if candidates else 0.0
         return Reply(question, Status.NO_MATCH, message, score=score, alternatives=suggestions)
 
     def _structured(self, question: str, found: Structured, context: Context) -> Reply:
@@ -187,4 +211,9 @@ class Engine:
 
 def _alternative(candidate: Candidate, knowledge: Knowledge) -> Alternative:
     fact = knowledge.facts[candidate.fact]
-    return Alternative(fact.id, fact.questions[0], candidate.score)
+    return Alternative(fact.id, fact.questions[0], confidence(candidate.score))
+
+
+def confidence(score: float) -> float:
+    """A raw score (boosts can push it past 1) as the 0-1 confidence replies report."""
+    return round(min(max(score, 0.0), 1.0), 4)

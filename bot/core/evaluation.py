@@ -78,6 +78,18 @@ class Report:
         return sum(o.reply.status == Status.CLARIFY for o in cases) / len(cases) if cases else 0.0
 
     @property
+    def clarified_with_right_choice(self) -> float:
+        """In-scope cases that got a clarification offering the expected fact: one tap away."""
+        cases = self._in_scope()
+        offered = [
+            o
+            for o in cases
+            if o.reply.status == Status.CLARIFY
+            and o.case.expect in {a.fact for a in o.reply.alternatives}
+        ]
+        return len(offered) / len(cases) if cases else 0.0
+
+    @property
     def clarify_accuracy(self) -> float:
         cases = [o for o in self.outcomes if o.case.expect == CLARIFY]
         return sum(o.correct for o in cases) / len(cases) if cases else 1.0
@@ -105,6 +117,7 @@ class Report:
             f"wrong-answer rate:      {self.wrong_answer_rate:7.1%}",
             f"out-of-scope refusal:   {self.out_of_scope_refusal:7.1%}",
             f"clarification rate:     {self.clarification_rate:7.1%} (in-scope cases)",
+            f"  offering the right fact:{self.clarified_with_right_choice:6.1%}",
             f"clarify cases right:    {self.clarify_accuracy:7.1%}",
         ]
         misses = self.misses()
@@ -125,7 +138,12 @@ class Report:
 def load_cases(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = data.get("cases", []) if isinstance(data, dict) else data
-    return [Case(str(item["q"]), str(item["expect"]), item.get("context")) for item in items or []]
+    cases = []
+    for number, item in enumerate(items or [], start=1):
+        if not isinstance(item, dict) or "q" not in item or "expect" not in item:
+            raise ValueError(f"case {number} needs `q` and `expect`: {item!r}")
+        cases.append(Case(str(item["q"]), str(item["expect"]), item.get("context")))
+    return cases
 
 
 def evaluate(engine: Engine, cases: list[Case]) -> Report:

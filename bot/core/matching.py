@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Knowledge
 from bot.core.mentions import MeetingMentions, Mentions
-from bot.core.text import fold
+from bot.core.text import FOLLOW_UP, fold
 from bot.core.vectors import TfidfIndex
 
 STOPWORDS = frozenset({
@@ -85,6 +85,7 @@ class Weights:
     mention_boost: float = 0.12
     mention_penalty: float = 0.10
     context_boost: float = 0.06
+    follow_up_boost: float = 0.25
     answer: float = 0.85
     fact_doc: float = 0.7
     candidates: int = 40
@@ -191,7 +192,8 @@ class Matcher:
         fact_similarity = self.fact_words.similarities(self.fact_words.query(text))
         scores = scores + w.fact_doc * fact_similarity[self.row_fact]
         mentions = self.mentions.find(text)
-        scores = scores + self._meeting_adjustment(mentions, context_meeting)
+        follow_up = bool(FOLLOW_UP.search(text))
+        scores = scores + self._meeting_adjustment(mentions, context_meeting, follow_up)
         top = _top_indices(scores, w.candidates)
         best: dict[str, Candidate] = {}
         for index in top:
@@ -219,7 +221,9 @@ class Matcher:
                 scores[fact_id] = share
         return scores
 
-    def _meeting_adjustment(self, mentions: Mentions, context_meeting: str | None) -> np.ndarray:
+    def _meeting_adjustment(
+        self, mentions: Mentions, context_meeting: str | None, follow_up: bool
+    ) -> np.ndarray:
         w = self.weights
         adjustment = np.zeros(len(self.fact_ids), dtype=np.float32)
         if mentions.strengths:
@@ -230,7 +234,8 @@ class Matcher:
                 mentioned = np.isin(self.fact_meeting, list(mentions.strengths))
                 adjustment[~mentioned] -= w.mention_penalty
         elif context_meeting is not None:
-            adjustment[self.fact_meeting == context_meeting] += w.context_boost
+            boost = w.follow_up_boost if follow_up else w.context_boost
+            adjustment[self.fact_meeting == context_meeting] += boost
         return adjustment
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.core.knowledge import Knowledge
 from bot.core.mentions import Mentions
 from bot.core.schema import Fact, Meeting
-from bot.core.text import fold
+from bot.core.text import FOLLOW_UP, fold
 
 _LISTING = {
     "meetings", "meeting", "events", "event", "sessions", "conferences", "happened",
@@ -83,6 +83,8 @@ def structured_answer(
     if not (set(words) & _LISTING) and not (
         {"what", "whats"} & set(words) and "happen" in " ".join(words)
     ):
+        return None
+    if FOLLOW_UP.search(folded) and not named and not mentions.years and not place_meetings:
         return None
     place_words = {w for w in residual if _in_place_of(w, place_meetings, knowledge)}
     if "new" in words and "york" in words:

@@ -60,3 +60,11 @@ def fold_for_quote(text: str) -> str:
     text = text.replace("*", "").replace("_", "")
     text = re.sub(r"</?i>", "", text)
     return _SPACES.sub(" ", text).strip().lower()
+
+
+# Words that point back at what was just discussed: "and who chaired it?", "when was the
+# meeting held?". They make a question about one meeting, not a request for a list.
+FOLLOW_UP = re.compile(
+    r"^and\b|\b(?:it|its|there|they|them)\b"
+    r"|\b(?:the|that|this|same) (?:meeting|event|session|conference)\b"
+)

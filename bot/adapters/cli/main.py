@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from bot.adapters.cli.render import render
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.engine import Context, Engine
@@ -140,8 +142,13 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        cases = load_cases(args.cases)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        print(f"{args.cases}: cannot read the question set: {err}", file=sys.stderr)
+        return 2
     engine = _engine(args, settings)
-    report = evaluate(engine, load_cases(args.cases))
+    report = evaluate(engine, cases)
     print(report.format())
     return 0
 

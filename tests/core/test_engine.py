@@ -1,0 +1,97 @@
+"""The answer engine's behaviour on the shipped knowledge: what a user would check by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Context, Engine, Status
+
+
+def test_a_question_naming_the_meeting_is_answered_with_its_source(engine: Engine) -> None:
+    reply = engine.answer("who chaired the glen cove expert group meeting")
+    assert reply.status == Status.ANSWERED
+    assert reply.fact == "egm-2002-chairs"
+    source = reply.sources[0]
+    assert source.document == "egm-2002" and source.quote and source.paragraph
+
+
+def test_typos_are_tolerated(engine: Engine) -> None:
+    reply = engine.answer("who chiared the glen cove meting")
+    assert (reply.status, reply.fact) == (Status.ANSWERED, "egm-2002-chairs")
+
+
+def test_a_question_fitting_several_meetings_asks_which_one(engine: Engine) -> None:
+    reply = engine.answer("who chaired the meeting?")
+    assert reply.status == Status.CLARIFY
+    meetings = {engine.knowledge.facts[a.fact].meeting for a in reply.alternatives}
+    assert len(meetings) >= 2
+    assert "which meeting" in reply.answer.lower()
+
+
+def test_follow_up_refers_to_the_meeting_in_context(engine: Engine) -> None:
+    first = engine.answer("when did the OSCE informal working group on anti-trafficking meet?")
+    assert first.status == Status.ANSWERED and first.meeting is not None
+    for question in ("and who chaired it?", "where was it held?"):
+        follow = engine.answer(question, Context(meeting=first.meeting))
+        offered = [follow.fact] if follow.fact else [a.fact for a in follow.alternatives]
+        assert follow.status in (Status.ANSWERED, Status.CLARIFY) and offered
+        assert {engine.knowledge.facts[f].meeting for f in offered} == {first.meeting}
+    without_context = engine.answer("and who chaired it?")
+    assert without_context.status != Status.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the weather in Geneva tomorrow",
+        "who are the members of NATO",
+        "what did the G8 summit in 2005 decide about Africa",
+        "recommend me a good pizza place in New York",
+    ],
+)
+def test_out_of_scope_questions_are_refused(engine: Engine, question: str) -> None:
+    reply = engine.answer(question)
+    assert reply.status == Status.NO_MATCH
+    assert reply.fact is None and not reply.sources
+
+
+def test_small_talk_is_not_matched_against_facts(engine: Engine) -> None:
+    assert engine.answer("hi there").status == Status.SMALLTALK
+    assert engine.answer("thanks!").status == Status.SMALLTALK
+
+
+def test_meetings_in_a_year_come_from_the_structure(engine: Engine) -> None:
+    reply = engine.answer("what meetings were held in 2004")
+    assert reply.status == Status.ANSWERED and reply.extra["structure"] == "listing"
+    expected = [
+        m.name for m in engine.knowledge.meetings.values() if m.start and m.start.year == 2004
+    ]
+    assert expected and all(name in reply.answer for name in expected)
+    others = [
+        m.name for m in engine.knowledge.meetings.values() if m.start and m.start.year != 2004
+    ]
+    assert not any(f": {name} (" in reply.answer or reply.answer.endswith(name) for name in others)
+
+
+def test_recommendations_of_a_named_meeting_list_its_facts(engine: Engine) -> None:
+    reply = engine.answer("recommendations of the IANWGE sixth session")
+    assert reply.extra.get("structure") == "recommendations"
+    recommended = [
+        f for f in engine.knowledge.facts_of("ianwge-6-2007")
+        if f.kind in ("recommendation", "conclusion", "decision")
+    ]  # fmt: skip
+    assert recommended
+    assert all(f.answer.splitlines()[0][:40] in reply.answer for f in recommended[:5])
+
+
+def test_topic_question_lists_meetings_that_dealt_with_it(engine: Engine) -> None:
+    reply = engine.answer("which meetings dealt with trafficking?")
+    assert reply.extra.get("structure") == "topic"
+    assert reply.answer.count("•") >= 3
+    assert "Expert Group Meeting" in reply.answer
+
+
+def test_same_question_same_reply(engine: Engine, knowledge) -> None:
+    again = Engine(knowledge)
+    for question in ("who chaired the meeting?", "when was the egm", "where is geneva"):
+        assert engine.answer(question).to_json() == again.answer(question).to_json()
