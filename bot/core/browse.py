@@ -61,10 +61,18 @@ def meetings_with_recommendations(engine: Engine) -> list[Meeting]:
 
 
 def search(engine: Engine, words: str, limit: int = 8) -> list[Fact]:
-    """Facts matching some words, best first; looser than answering (no clarify/refuse)."""
-    ranking = engine.matcher.rank(words)
-    floor = engine.thresholds.suggest
+    """Facts containing all the words (best matches first), else the closest matches.
+
+    Looser than answering: a search lists what is there, it never clarifies or refuses.
+    """
     facts = engine.knowledge.facts
+    ranking = engine.matcher.rank(words)
+    order = {c.fact: i for i, c in enumerate(ranking.candidates)}
+    complete = [f for f, share in engine.matcher.topic_scores(words).items() if share >= 1.0]
+    if complete:
+        complete.sort(key=lambda f: (order.get(f, len(order)), f))
+        return [facts[f] for f in complete[:limit]]
+    floor = engine.thresholds.suggest
     return [facts[c.fact] for c in ranking.candidates if c.score >= floor][:limit]
 
 

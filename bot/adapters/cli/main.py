@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="0.0.0.0", help="webhook listen address")
     run.add_argument("--port", type=int, default=8443, help="webhook port")
     run.add_argument("--secret", help="webhook secret token")
+    run.add_argument("--path", default="telegram", help="webhook URL path to listen on")
 
     unanswered = sub.add_parser("unanswered", help="questions the bot could not answer")
     unanswered.add_argument("--days", type=float, default=7, help="look back this many days")

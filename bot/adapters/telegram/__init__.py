@@ -1,0 +1,1 @@
+"""Telegram front end: handlers, formatting and wiring over bot.core's Engine."""
