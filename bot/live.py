@@ -99,7 +99,8 @@ class LiveKnowledge:
         self._lock = threading.Lock()
         self._signature: tuple[float, int] | None = None
         self._reported_broken: str | None = None
-        self.engine = self._build(self._read(), str(path))
+        self._raw = self._read()
+        self.engine = self._build(self._raw, str(path))
         self._signature = self._stat()
 
     @property
@@ -149,7 +150,7 @@ class LiveKnowledge:
                 engine = self._build(raw, str(self.path))
             except KnowledgeError as err:
                 return self._broken(version, err.lines(20))
-            self.engine = engine
+            self._swap(engine, raw)
             self._reported_broken = None
             log.info("knowledge reloaded from disk: version %s", version)
             return DiskCheck(reloaded=True)
@@ -181,7 +182,7 @@ class LiveKnowledge:
             engine = Engine(staged.knowledge, self.thresholds)
             self._backup_current()
             self._write(staged.raw)
-            self.engine = engine
+            self._swap(engine, staged.raw)
             return engine
 
     def rollback(self) -> Engine:
@@ -196,21 +197,18 @@ class LiveKnowledge:
                 self._backup_current()
                 self._write(raw)
                 backup.unlink(missing_ok=True)
-                self.engine = engine
+                self._swap(engine, raw)
                 return engine
             raise FileNotFoundError("there is no earlier version to roll back to")
 
     def export(self) -> bytes:
-        """The live version's bytes (the file on disk may be a broken newer edit)."""
-        with self._lock:
-            raw = self.path.read_bytes() if self.path.exists() else b""
-            if version_of(raw) == self.version:
-                return raw
-            for backup in self.list_backups():
-                data = backup.read_bytes()
-                if version_of(data) == self.version:
-                    return data
-            raise FileNotFoundError("the live version is no longer on disk")
+        """The live version's bytes, even if the file on disk is now broken or gone."""
+        return self._raw
+
+    def _swap(self, engine: Engine, raw: bytes) -> None:
+        """One reference assignment each: a reader sees the old engine or the new one."""
+        self._raw = raw
+        self.engine = engine
 
     def list_backups(self) -> list[Path]:
         """Newest first; names start with a UTC timestamp, so names sort by time."""
