@@ -60,6 +60,8 @@ class Engine:
     def answer(self, question: str, context: Context | None = None) -> Reply:
         question = question.strip()
         context = context or Context()
+        if context.meeting is not None and context.meeting not in self.knowledge.meetings:
+            context = Context()  # from before a reload that removed the meeting
         if not fold(question):
             return self._no_match(question, [], "Please type a question about the meetings.")
         small = smalltalk(question)

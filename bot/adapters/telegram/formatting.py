@@ -111,18 +111,23 @@ def split_lines(lines: list[str], limit: int = SAFE_LIMIT) -> list[str]:
     current: list[str] = []
     size = 0
     for line in lines:
-        pieces = [line] if len(line) <= limit else _cut_long_line(line, limit)
+        pieces = [line] if utf16_len(line) <= limit else _cut_long_line(line, limit)
         for piece in pieces:
-            added = len(piece) + (1 if current else 0)
+            added = utf16_len(piece) + (1 if current else 0)
             if current and size + added > limit:
                 chunks.append("\n".join(current).strip("\n"))
                 current, size = [], 0
-                added = len(piece)
+                added = utf16_len(piece)
             current.append(piece)
             size += added
     if current:
         chunks.append("\n".join(current).strip("\n"))
     return [c for c in chunks if c] or [""]
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units: an emoji counts twice."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _cut_long_line(line: str, limit: int) -> list[str]:
