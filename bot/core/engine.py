@@ -146,8 +146,9 @@ class Engine:
             if len(meetings) > 1
             else "I can answer a few things here. Which one do you mean?"
         )
+        shared = next(iter(meetings)) if len(meetings) == 1 else None
         return Reply(question, Status.CLARIFY, prompt, score=confidence(candidates[0].score),
-                     alternatives=options)  # fmt: skip
+                     meeting=shared, alternatives=options)  # fmt: skip
 
     def _no_match(
         self, question: str, candidates: list[Candidate], text: str | None = None

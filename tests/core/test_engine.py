@@ -95,3 +95,13 @@ def test_same_question_same_reply(engine: Engine, knowledge) -> None:
     again = Engine(knowledge)
     for question in ("who chaired the meeting?", "when was the egm", "where is geneva"):
         assert engine.answer(question).to_json() == again.answer(question).to_json()
+
+
+def test_a_clarification_within_one_meeting_keeps_that_meeting_for_follow_ups(
+    engine: Engine,
+) -> None:
+    reply = engine.answer("who chaired the glen cove meeting?")
+    if reply.status == Status.CLARIFY:
+        assert reply.meeting == "egm-2002"
+    follow = engine.answer("and where was it?", Context(meeting=reply.meeting))
+    assert follow.status == Status.ANSWERED and follow.meeting == "egm-2002"
