@@ -34,6 +34,7 @@ class ThresholdSettings(BaseModel):
     unknown_words_answer: float = Field(Thresholds.unknown_words_answer, ge=0, le=2)
     topic: float = Field(Thresholds.topic, ge=0, le=2)
     meeting_ambiguity: float = Field(Thresholds.meeting_ambiguity, ge=0, le=2)
+    clarify_ratio: float = Field(Thresholds.clarify_ratio, ge=0, le=1)
 
     def to_thresholds(self) -> Thresholds:
         return Thresholds(**self.model_dump())

@@ -27,13 +27,14 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
-    answer: float = 0.58
-    clarify_margin: float = 0.08
+    answer: float = 0.6
+    clarify_margin: float = 0.4
     suggest: float = 0.40
     unknown_words: float = 0.55
     unknown_words_answer: float = 0.80
     topic: float = 0.6
-    meeting_ambiguity: float = 0.15
+    meeting_ambiguity: float = 0.2
+    clarify_ratio: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,17 @@ class Engine:
             )
             if len(per_meeting) > 1:
                 return self._clarify(question, per_meeting)
-        close = [c for c in candidates[1:4] if c.score >= best.score - t.clarify_margin]
+        floor = max(best.score - t.clarify_margin, best.score * t.clarify_ratio)
+        close = [c for c in candidates[1:4] if c.score >= floor]
+        if context_meeting is not None and self._meeting_of(best) == context_meeting:
+            close = [c for c in close if self._meeting_of(c) == context_meeting]
         if close:
             return self._clarify(question, [best, *close])
         others = tuple(_alternative(c, self.knowledge) for c in candidates[1:3])
         return self._answered(question, self.knowledge.facts[best.fact], best.score, others)
+
+    def _meeting_of(self, candidate: Candidate) -> str:
+        return self.knowledge.facts[candidate.fact].meeting
 
     def _same_question_elsewhere(
         self, candidates: list[Candidate], floor: float

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.core.classifier import classifier_for
 from bot.core.knowledge import Knowledge
 from bot.core.mentions import MeetingMentions, Mentions
 from bot.core.text import FOLLOW_UP, fold
@@ -85,9 +86,11 @@ class Weights:
     mention_boost: float = 0.12
     mention_penalty: float = 0.10
     context_boost: float = 0.06
-    follow_up_boost: float = 0.25
+    follow_up_boost: float = 0.4
     answer: float = 0.85
     fact_doc: float = 0.7
+    classifier: float = 0.6
+    classifier_extra: int = 5
     candidates: int = 40
 
 
@@ -167,6 +170,17 @@ class Matcher:
         self.fact_stems = [{stem(w) for w in doc.split()} for doc in documents]
         self.words = TfidfIndex(word_terms, folded)
         self.chars = TfidfIndex(char_terms, folded)
+        self.position = position
+        questions = [i for i, weight in enumerate(weights) if weight == 1.0]
+        self.classifier = classifier_for(
+            [folded[i] for i in questions],
+            [int(self.row_fact[i]) for i in questions],
+            word_terms,
+            char_terms,
+        )
+        self.first_row: dict[str, int] = {}
+        for row, fact_id in enumerate(self.fact_ids):
+            self.first_row.setdefault(fact_id, row)
         self.vocabulary = sorted({w for text in folded for w in text.split() if len(w) >= 4})
         self._vocabulary_set = set(self.vocabulary)
 
@@ -193,7 +207,8 @@ class Matcher:
         scores = scores + w.fact_doc * fact_similarity[self.row_fact]
         mentions = self.mentions.find(text)
         follow_up = bool(FOLLOW_UP.search(text))
-        scores = scores + self._meeting_adjustment(mentions, context_meeting, follow_up)
+        adjustment = self._meeting_adjustment(mentions, context_meeting, follow_up)
+        scores = scores + adjustment
         top = _top_indices(scores, w.candidates)
         best: dict[str, Candidate] = {}
         for index in top:
@@ -202,8 +217,36 @@ class Matcher:
             fact_id = self.fact_ids[index]
             if fact_id not in best or score > best[fact_id].score:
                 best[fact_id] = Candidate(fact_id, self.phrasings[index], score)
+        if self.classifier is not None:
+            best = self._with_classifier(text, best, adjustment)
         ordered = sorted(best.values(), key=lambda c: (-c.score, c.fact))
         return Ranking(text, ordered, mentions, word_vector.known_share)
+
+    def _with_classifier(
+        self, text: str, best: dict[str, Candidate], adjustment: np.ndarray
+    ) -> dict[str, Candidate]:
+        """Add the linear model's view: its decision value for each candidate, and its own
+        top facts when the similarity search missed them (with the same meeting adjustment,
+        so a follow-up still prefers the meeting in context)."""
+        assert self.classifier is not None
+        w = self.weights
+        decision = self.classifier.decision(text, len(self.fact_order))
+        combined = {
+            fact_id: Candidate(
+                fact_id,
+                c.question,
+                c.score + w.classifier * float(decision[self.position[fact_id]]),
+            )
+            for fact_id, c in best.items()
+        }
+        for index in np.argsort(-decision, kind="stable")[: w.classifier_extra]:
+            fact_id = self.fact_order[index]
+            if fact_id not in combined:
+                question = self.knowledge.facts[fact_id].questions[0]
+                adjust = float(adjustment[self.first_row[fact_id]])
+                score = w.classifier * float(decision[index]) + adjust
+                combined[fact_id] = Candidate(fact_id, question, score)
+        return combined
 
     def topic_scores(self, topic: str) -> dict[str, float]:
         """Share of the topic's words found in each fact's text (questions and answer).

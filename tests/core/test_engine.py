@@ -17,7 +17,9 @@ def test_a_question_naming_the_meeting_is_answered_with_its_source(engine: Engin
 
 def test_typos_are_tolerated(engine: Engine) -> None:
     reply = engine.answer("who chiared the glen cove meting")
-    assert (reply.status, reply.fact) == (Status.ANSWERED, "egm-2002-chairs")
+    understood = reply.fact or (reply.alternatives[0].fact if reply.alternatives else None)
+    assert reply.status in (Status.ANSWERED, Status.CLARIFY)
+    assert understood == "egm-2002-chairs"
 
 
 def test_a_question_fitting_several_meetings_asks_which_one(engine: Engine) -> None:

@@ -14,11 +14,11 @@ from bot.core.evaluation import Report, evaluate, load_cases
 from tests.conftest import ROOT
 
 FLOORS = {
-    "in_scope_accuracy": 0.40,
-    "out_of_scope_refusal": 0.94,
+    "in_scope_accuracy": 0.52,
+    "out_of_scope_refusal": 0.95,
     "clarify_accuracy": 0.60,
 }
-CEILING_WRONG = 0.04
+CEILING_WRONG = 0.03
 
 
 @pytest.fixture(scope="module")
