@@ -46,6 +46,7 @@ test: lint validate
 bench: venv
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/clinc150.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

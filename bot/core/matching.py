@@ -157,8 +157,9 @@ class Matcher:
                 weights.append(weight)
         self.folded = folded
         self.row_weight = np.array(weights, dtype=np.float32)
-        self.fact_meeting = np.array(
-            [knowledge.facts[f].meeting for f in self.fact_ids], dtype=object
+        self.meeting_code = {m: i for i, m in enumerate(knowledge.meetings)}
+        self.row_meeting = np.array(
+            [self.meeting_code[knowledge.facts[f].meeting] for f in self.fact_ids], dtype=np.int32
         )
         self.fact_order = fact_order = list(knowledge.facts)
         position = {fact_id: i for i, fact_id in enumerate(fact_order)}
@@ -267,19 +268,22 @@ class Matcher:
     def _meeting_adjustment(
         self, mentions: Mentions, context_meeting: str | None, follow_up: bool
     ) -> np.ndarray:
+        """Per-row boost or penalty, computed per meeting and spread to rows in one step."""
         w = self.weights
-        adjustment = np.zeros(len(self.fact_ids), dtype=np.float32)
+        per_meeting = np.zeros(len(self.meeting_code), dtype=np.float32)
         if mentions.strengths:
             top = max(mentions.strengths.values())
-            for meeting, strength in mentions.strengths.items():
-                adjustment[self.fact_meeting == meeting] += w.mention_boost * strength / top
+            codes = [self.meeting_code[m] for m in mentions.strengths]
+            for code, strength in zip(codes, mentions.strengths.values(), strict=True):
+                per_meeting[code] += w.mention_boost * strength / top
             if top >= 1.0:
-                mentioned = np.isin(self.fact_meeting, list(mentions.strengths))
-                adjustment[~mentioned] -= w.mention_penalty
-        elif context_meeting is not None:
+                others = np.ones(len(per_meeting), dtype=bool)
+                others[codes] = False
+                per_meeting[others] -= w.mention_penalty
+        elif context_meeting in self.meeting_code:
             boost = w.follow_up_boost if follow_up else w.context_boost
-            adjustment[self.fact_meeting == context_meeting] += boost
-        return adjustment
+            per_meeting[self.meeting_code[context_meeting]] += boost
+        return per_meeting[self.row_meeting]
 
 
 def _top_indices(scores: np.ndarray, count: int) -> np.ndarray:

@@ -66,18 +66,29 @@ class MeetingMentions:
                 folded = _ARTICLES.sub("", fold(phrase))
                 if folded:
                     owners[folded].add(meeting.id)
-        self.phrases: dict[str, dict[str, float]] = {}
-        for phrase in owners:
-            pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
-            holders = {m: ALIAS for m in owners[phrase]}
-            for other, other_owners in owners.items():
-                if other != phrase and pattern.search(other):
+        self.phrases: dict[str, dict[str, float]] = {
+            phrase: {m: ALIAS for m in holders} for phrase, holders in owners.items()
+        }
+        self._max_words = max((len(p.split()) for p in owners), default=0)
+        for other, other_owners in owners.items():
+            for phrase in self._phrases_in(other):
+                if phrase != other:
                     for m in other_owners:
-                        holders.setdefault(m, CONTAINING_ALIAS)
-            self.phrases[phrase] = holders
-        self._patterns = {p: re.compile(rf"(?<!\w){re.escape(p)}(?!\w)") for p in self.phrases}
+                        self.phrases[phrase].setdefault(m, CONTAINING_ALIAS)
         self._long_phrases = [p for p in self.phrases if len(p) >= 8]
         self.places = self._place_words(knowledge)
+
+    def _phrases_in(self, folded: str) -> list[str]:
+        """Known phrases occurring in a folded text as whole words: a set lookup per word
+        n-gram, since folded text is words separated by single spaces."""
+        words = folded.split()
+        found: dict[str, None] = {}
+        for size in range(1, min(self._max_words, len(words)) + 1):
+            for start in range(len(words) - size + 1):
+                gram = " ".join(words[start : start + size])
+                if gram in self.phrases:
+                    found[gram] = None
+        return list(found)
 
     @staticmethod
     def _place_words(knowledge: Knowledge) -> dict[str, set[str]]:
@@ -90,7 +101,7 @@ class MeetingMentions:
 
     def find(self, folded: str) -> Mentions:
         strengths: dict[str, float] = {}
-        matched = [p for p, pattern in self._patterns.items() if pattern.search(folded)]
+        matched = self._phrases_in(folded)
         matched = [p for p in matched if not any(p != q and p in q for q in matched)]
         if not matched and self._long_phrases:
             for phrase, score, _ in process.extract(
