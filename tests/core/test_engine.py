@@ -107,3 +107,16 @@ def test_a_clarification_within_one_meeting_keeps_that_meeting_for_follow_ups(
         assert reply.meeting == "egm-2002"
     follow = engine.answer("and where was it?", Context(meeting=reply.meeting))
     assert follow.status == Status.ANSWERED and follow.meeting == "egm-2002"
+
+
+def test_knowledge_too_large_for_the_model_uses_similarity_thresholds(
+    knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import classifier
+    from bot.core.engine import SIMILARITY_ONLY
+
+    monkeypatch.setattr(classifier, "MAX_FACTS", 10)
+    small = Engine(knowledge)
+    assert small.matcher.classifier is None and small.thresholds == SIMILARITY_ONLY
+    reply = small.answer("who chaired the glen cove expert group meeting")
+    assert reply.fact == "egm-2002-chairs"
