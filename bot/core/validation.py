@@ -93,6 +93,18 @@ class _Reporter:
     def __init__(self, loaded: LoadedYaml, checked: Checked) -> None:
         self.loaded = loaded
         self.checked = checked
+        self._positions: dict[str, dict[str, int]] = {}
+
+    def index_of(self, section: str, item_id: str) -> int:
+        """Position of the first item with this id (for line numbers); one pass per section,
+        so validation stays linear in the number of facts."""
+        positions = self._positions.get(section)
+        if positions is None:
+            positions = self._positions[section] = {}
+            for index, item in enumerate(self.loaded.data.get(section) or []):
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    positions.setdefault(item["id"], index)
+        return positions.get(item_id, 0)
 
     def add(self, path: Path_, message: str, severity: Literal["error", "warning"] = "error"):
         mark = self.loaded.mark_for(path)
@@ -188,13 +200,6 @@ def _validate_items(model: type[M], items: list[Any], section: str, report: _Rep
     return valid
 
 
-def _index_of(loaded: LoadedYaml, section: str, item_id: str) -> int:
-    for index, item in enumerate(loaded.data.get(section) or []):
-        if isinstance(item, dict) and item.get("id") == item_id:
-            return index
-    return 0
-
-
 def _check_references(loaded: LoadedYaml, checked: Checked, report: _Reporter) -> None:
     present: dict[str, set[str]] = {}  # ids in the file, valid items or not: no cascade errors
     for section in ("sources", "meetings", "facts"):
@@ -213,7 +218,7 @@ def _check_references(loaded: LoadedYaml, checked: Checked, report: _Reporter) -
     source_ids = present["sources"]
     meeting_ids = present["meetings"]
     for meeting in checked.meetings:
-        index = _index_of(loaded, "meetings", meeting.id)
+        index = report.index_of("meetings", meeting.id)
         if meeting.source not in source_ids:
             report.add(("meetings", index, "source"), f"unknown source '{meeting.source}'")
         if meeting.start is None:
@@ -226,7 +231,7 @@ def _check_references(loaded: LoadedYaml, checked: Checked, report: _Reporter) -
                 f"end {meeting.end.iso} is before start {meeting.start.iso}",
             )
     for fact in checked.facts:
-        index = _index_of(loaded, "facts", fact.id)
+        index = report.index_of("facts", fact.id)
         if fact.meeting not in meeting_ids:
             report.add(("facts", index, "meeting"), f"unknown meeting '{fact.meeting}'")
         if fact.source not in source_ids:
@@ -236,7 +241,7 @@ def _check_references(loaded: LoadedYaml, checked: Checked, report: _Reporter) -
 def _check_facts(loaded: LoadedYaml, checked: Checked, report: _Reporter) -> None:
     owners: dict[str, list[tuple[str, int, int]]] = collections.defaultdict(list)
     for fact in checked.facts:
-        index = _index_of(loaded, "facts", fact.id)
+        index = report.index_of("facts", fact.id)
         if len(fact.questions) < MIN_QUESTIONS:
             report.add(
                 ("facts", index, "questions"),
@@ -296,7 +301,7 @@ def _check_quotes(
     texts: dict[str, str | None] = {}
     for source in checked.sources:
         path = sources_dir / source.file
-        index = _index_of(loaded, "sources", source.id)
+        index = report.index_of("sources", source.id)
         try:
             texts[source.id] = fold_for_quote(path.read_text(encoding="utf-8"))
         except OSError:
@@ -310,7 +315,7 @@ def _check_quotes(
         if text is None:
             continue
         if fold_for_quote(fact.quote) not in text:
-            index = _index_of(loaded, "facts", fact.id)
+            index = report.index_of("facts", fact.id)
             report.add(
                 ("facts", index, "quote"),
                 f"quote of '{fact.id}' is not in {fact.source} ({sources_dir.name}/"
