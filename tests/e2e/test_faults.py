@@ -157,3 +157,27 @@ async def test_the_bot_process_answers_then_stops_promptly_on_a_signal_without_l
     secret = telegram.token.split(":", 1)[1]
     assert telegram.token not in text and secret not in text
     assert "update kind=message chat=private status=answered" in text
+
+
+async def test_a_state_database_locked_by_another_process_does_not_stop_answers(
+    telegram: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    from bot.state import State
+
+    ann = telegram.user("Ann")
+    state_file = tmp_path / "state" / "bot.sqlite3"
+    State(state_file).close()
+    holder = sqlite3.connect(state_file, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    caplog.set_level(logging.WARNING)
+    try:
+        async with running_bot(telegram, tmp_path):
+            first = await ask_text(telegram, ann, QUESTION)
+            second = await ask_text(telegram, ann, "who chaired the glen cove expert group meeting")
+    finally:
+        holder.close()
+    assert "November 2002" in first and "Expert Group Meeting" in second
+    warnings = [r for r in caplog.records if "state database" in r.getMessage()]
+    assert len(warnings) == 1
