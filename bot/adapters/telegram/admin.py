@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.adapters.telegram import formatting as fmt
 from bot.adapters.telegram.callbacks import Action, Press
-from bot.adapters.telegram.handlers import logged
+from bot.adapters.telegram.handlers import logged, send_rendered
 from bot.adapters.telegram.services import Services
 from bot.core.knowledge import KnowledgeError
 from bot.live import StaleVersion
@@ -212,11 +212,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         [[fmt.button("Apply", Action.APPLY, token), fmt.button("Discard", Action.DISCARD, token)]]
     )
     chunks = fmt.split_lines([fmt.esc(line) for line in text])
-    for i, chunk in enumerate(chunks):
-        last = i == len(chunks) - 1
-        await message.reply_text(
-            chunk, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None
-        )
+    await send_rendered(message, fmt.Rendered(chunks, keyboard), in_group=False)
 
 
 def _listed(label: str, ids: list[str], limit: int = 15) -> list[str]:

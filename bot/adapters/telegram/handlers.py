@@ -241,11 +241,7 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     assert message is not None
     engine = services(context).live.engine
-    keyboard = [
-        [fmt.button(f"{m.name} ({browse.date_range(m)})", Action.MEETING, m.id)]
-        for m in browse.main_meetings(engine)
-        if m.kind == "meeting"
-    ]
+    keyboard = _meeting_buttons(engine, events=False)
     keyboard.append([fmt.button("Announced events…", Action.EVENTS)])
     await message.reply_text(
         "The meetings my documents describe. Pick one:",
@@ -419,26 +415,26 @@ async def _meeting(
     card = browse.meeting_card(services(context).live.engine, meeting_id)
     query = update.callback_query
     assert card is not None and query is not None and isinstance(query.message, Message)
-    rendered = fmt.render_card(card)
-    for i, chunk in enumerate(rendered.chunks):
-        last = i == len(rendered.chunks) - 1
-        await query.message.reply_text(
-            chunk, parse_mode=ParseMode.HTML, reply_markup=rendered.keyboard if last else None
-        )
+    await send_rendered(query.message, fmt.render_card(card), in_group=False)
 
 
 async def _events(update: Update, context: ContextTypes.DEFAULT_TYPE, _: str | None) -> None:
     engine = services(context).live.engine
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    keyboard = [
+    await query.message.reply_text(
+        "Events announced in the documents:",
+        reply_markup=InlineKeyboardMarkup(_meeting_buttons(engine, events=True)),
+    )
+
+
+def _meeting_buttons(engine: Any, *, events: bool) -> list[list[Any]]:
+    """A button per meeting (or per announced event) opening its card."""
+    return [
         [fmt.button(f"{m.name} ({browse.date_range(m)})", Action.MEETING, m.id)]
         for m in browse.main_meetings(engine)
-        if m.kind != "meeting"
+        if (m.kind != "meeting") == events
     ]
-    await query.message.reply_text(
-        "Events announced in the documents:", reply_markup=InlineKeyboardMarkup(keyboard)
-    )
 
 
 async def _recommendations_button(
@@ -457,11 +453,8 @@ async def _edit_or_send(update: Update, rendered: fmt.Rendered) -> None:
     await query.edit_message_text(
         first, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
     )
-    for i, chunk in enumerate(rest):
-        last = i == len(rest) - 1
-        await query.message.reply_text(
-            chunk, parse_mode=ParseMode.HTML, reply_markup=rendered.keyboard if last else None
-        )
+    if rest:
+        await send_rendered(query.message, fmt.Rendered(rest, rendered.keyboard), in_group=False)
 
 
 _BUTTONS: dict[Action, Callable[[Update, Any, str | None], Awaitable[None]]] = {
