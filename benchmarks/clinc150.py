@@ -41,7 +41,7 @@ from rapidfuzz import fuzz, process, utils
 from scipy import sparse
 
 from bot.core import Engine, Knowledge, Reply, Status, Thresholds
-from bot.core.engine import MAX_QUESTION_CHARS
+from bot.core.engine import MAX_QUESTION_CHARS, answer_score
 from bot.core.smalltalk import smalltalk
 from bot.core.structure import structured_answer
 from bot.core.text import fold
@@ -210,7 +210,9 @@ class EngineFeatures:
 
     fixed: list[str | None]
     best: np.ndarray
-    second: np.ndarray
+    best_model: np.ndarray
+    runners: np.ndarray  # scores of candidates 2-4 (-inf where fewer), shape (queries, 3)
+    runner_models: np.ndarray
     known_share: np.ndarray
     best_fact: list[str | None]
 
@@ -226,7 +228,7 @@ def engine_features(engine: Engine, texts: Sequence[str]) -> EngineFeatures:
     `verify_engine` checks afterwards that these reproduce `Engine.answer` exactly.
     """
     fixed: list[str | None] = []
-    best, second, share, facts = [], [], [], []
+    best, best_model, runners, runner_models, share, facts = [], [], [], [], [], []
     for text in texts:
         question = text.strip()
         ranking = engine.matcher.rank(question[:MAX_QUESTION_CHARS], None)
@@ -242,10 +244,14 @@ def engine_features(engine: Engine, texts: Sequence[str]) -> EngineFeatures:
         fixed.append(status)
         top = ranking.candidates
         best.append(top[0].score if top else 0.0)
-        second.append(top[1].score if len(top) > 1 else -np.inf)
+        best_model.append(top[0].model if top else 0.0)
+        others = top[1:4]
+        runners.append([c.score for c in others] + [-np.inf] * (3 - len(others)))
+        runner_models.append([c.model for c in others] + [0.0] * (3 - len(others)))
         share.append(ranking.known_share)
         facts.append(top[0].fact if top else None)
-    return EngineFeatures(fixed, np.array(best), np.array(second), np.array(share), facts)
+    return EngineFeatures(fixed, np.array(best), np.array(best_model), np.array(runners),
+                          np.array(runner_models), np.array(share), facts)  # fmt: skip
 
 
 def engine_grid() -> list[Thresholds]:
@@ -255,14 +261,15 @@ def engine_grid() -> list[Thresholds]:
     and `meeting_ambiguity` needs two meetings (this knowledge has one), so none of them can
     change a CLINC outcome; the others keep their defaults.
     """
-    answers = np.round(np.arange(0.10, 1.501, 0.02), 3)
+    answers = np.round(np.arange(-0.60, 1.501, 0.02), 3)
     margins = (0.0, 0.01, 0.02, 0.04, 0.08)
     shares = (0.0, 0.4, 0.55, 0.7, 0.85)
     extra = (0.0, 0.1, 0.2, 0.4, 2.0)
+    known = (0.0, 0.5, 1.0)
     return [
         Thresholds(answer=float(a), clarify_margin=m, unknown_words=u,
-                   unknown_words_answer=float(min(2.0, a + e)))
-        for a, m, u, e in itertools.product(answers, margins, shares, extra)
+                   unknown_words_answer=float(min(2.0, a + e)), known_weight=k)
+        for a, m, u, e, k in itertools.product(answers, margins, shares, extra, known)
     ]  # fmt: skip
 
 
@@ -272,8 +279,12 @@ def decide(
     """Vectorised `Engine._decide`: (answered, clarified) masks for one Thresholds."""
     free = features.free if free is None else free
     needed = np.where(features.known_share >= t.unknown_words, t.answer, t.unknown_words_answer)
-    passed = free & (features.best >= needed)
-    clarified = passed & (features.second >= features.best - t.clarify_margin)
+    passed = free & (answer_score(features.best, features.known_share, t) >= needed)
+    floor = np.maximum(features.best - t.clarify_margin, features.best * t.clarify_ratio)
+    close = (features.runners >= floor[:, None]) & (
+        features.best_model[:, None] - features.runner_models < t.model_margin
+    )
+    clarified = passed & close.any(axis=1)
     return passed & ~clarified, clarified
 
 
@@ -356,7 +367,8 @@ def run_engine(knowledge: Knowledge, val: Split, test: Split, args: argparse.Nam
     hijacked = {kind: sum(r == kind for r in replies) for kind in ("smalltalk", "structure")}
     text = (f"answer={chosen.answer:g}, clarify_margin={chosen.clarify_margin:g}, "
             f"unknown_words={chosen.unknown_words:g}, "
-            f"unknown_words_answer={chosen.unknown_words_answer:g}")  # fmt: skip
+            f"unknown_words_answer={chosen.unknown_words_answer:g}, "
+            f"known_weight={chosen.known_weight:g}")  # fmt: skip
     notes = [
         f"engine thresholds chosen on val ({rule}): {text}",
         check,

@@ -32,6 +32,8 @@ class ThresholdSettings(BaseModel):
     suggest: float = Field(Thresholds.suggest, ge=0, le=2)
     unknown_words: float = Field(Thresholds.unknown_words, ge=0, le=1)
     unknown_words_answer: float = Field(Thresholds.unknown_words_answer, ge=0, le=2)
+    known_weight: float = Field(Thresholds.known_weight, ge=0, le=2)
+    model_margin: float = Field(Thresholds.model_margin, ge=0, le=10)
     topic: float = Field(Thresholds.topic, ge=0, le=2)
     meeting_ambiguity: float = Field(Thresholds.meeting_ambiguity, ge=0, le=2)
     clarify_ratio: float = Field(Thresholds.clarify_ratio, ge=0, le=1)

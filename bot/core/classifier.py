@@ -11,13 +11,17 @@ quickly (over MAX_FACTS facts) go without it.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
+
+from bot.core.vectors import term_counts
 
 MAX_FACTS = 2000
 _CACHE_SIZE = 4
@@ -50,21 +54,23 @@ class FactClassifier:
     def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The query's TF-IDF columns and weights, as the vectorizers would compute them
         (sublinear tf, idf, each block L2-normalised), without their per-call overhead."""
-        columns: list[int] = []
+        columns: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for analyzer, vocabulary, idf, offset in self.blocks:
-            counts = Counter(term for term in analyzer(text) if term in vocabulary)
-            if not counts:
+            terms, numbers = term_counts(analyzer, text)
+            found = list(map(vocabulary.get, terms))
+            known = list(map(operator.is_not, found, itertools.repeat(None)))
+            cols = np.array(list(itertools.compress(found, known)), dtype=np.int64)
+            if not len(cols):
                 continue
-            cols = np.fromiter((vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            values = tf * idf[cols]
+            counts = np.array(list(itertools.compress(numbers, known)), dtype=np.float64)
+            values = (1.0 + np.log(counts)) * idf[cols]
             values /= np.linalg.norm(values)
-            columns.extend((cols + offset).tolist())
+            columns.append(cols + offset)
             weights.append(values)
         if not columns:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return np.array(columns), np.concatenate(weights).astype(np.float32)
+        return np.concatenate(columns), np.concatenate(weights).astype(np.float32)
 
     def decision(self, text: str, facts: int) -> np.ndarray:
         """Decision value per fact index (0..facts-1); facts the model never saw get -1."""

@@ -27,20 +27,22 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
-    answer: float = 0.6
-    clarify_margin: float = 0.4
+    answer: float = 0.65
+    clarify_margin: float = 0.5
     suggest: float = 0.40
-    unknown_words: float = 0.55
+    unknown_words: float = 0.0
     unknown_words_answer: float = 0.80
     topic: float = 0.6
     meeting_ambiguity: float = 0.2
-    clarify_ratio: float = 0.7
+    clarify_ratio: float = 0.5
+    known_weight: float = 1.0
+    model_margin: float = 0.4
 
 
 # Knowledge files too large for the linear model (see `classifier`) are scored by similarity
 # alone, on a different scale; these were tuned on the development set without the model.
 SIMILARITY_ONLY = Thresholds(answer=0.58, clarify_margin=0.08, meeting_ambiguity=0.15,
-                             clarify_ratio=0.0)  # fmt: skip
+                             clarify_ratio=0.0, unknown_words=0.55, known_weight=0.0)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class Engine:
             return self._no_match(question, [])
         best = candidates[0]
         needed = t.answer if ranking.known_share >= t.unknown_words else t.unknown_words_answer
-        if best.score < needed:
+        if answer_score(best.score, ranking.known_share, t) < needed:
             return self._no_match(question, [c for c in candidates[:3] if c.score >= t.suggest])
         if not ranking.mentions.strengths and context_meeting is None:
             per_meeting = self._same_question_elsewhere(
@@ -107,7 +109,9 @@ class Engine:
             if len(per_meeting) > 1:
                 return self._clarify(question, per_meeting)
         floor = max(best.score - t.clarify_margin, best.score * t.clarify_ratio)
-        close = [c for c in candidates[1:4] if c.score >= floor]
+        close = [
+            c for c in candidates[1:4] if c.score >= floor and best.model - c.model < t.model_margin
+        ]
         if context_meeting is not None and self._meeting_of(best) == context_meeting:
             close = [c for c in close if self._meeting_of(c) == context_meeting]
         if close:
@@ -230,6 +234,15 @@ class Engine:
 def _alternative(candidate: Candidate, knowledge: Knowledge) -> Alternative:
     fact = knowledge.facts[candidate.fact]
     return Alternative(fact.id, fact.questions[0], confidence(candidate.score))
+
+
+def answer_score(score: float, known_share: float, t: Thresholds) -> float:
+    """The best score, raised or lowered by how much of the question the knowledge knows.
+
+    A paraphrase in the knowledge's own words is safer to answer than one whose words the
+    knowledge has never seen ("who chaired the G20 summit?"), even at the same score.
+    """
+    return score + t.known_weight * (known_share - 0.5)
 
 
 def confidence(score: float) -> float:

@@ -14,13 +14,15 @@ _APOSTROPHES = re.compile(r"[\u2018\u2019\u201a\u201b\u2032`´']")
 _DOUBLE_QUOTES = re.compile(r"[\u201c\u201d\u201e\u201f\u2033«»]")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u00ad-]+")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
-_NON_WORD = re.compile(r"[^\w]+")
-_UNDERSCORE = re.compile(r"_+")
+_NON_WORD_OR_UNDERSCORE = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
+_ADDRESS = re.compile(r"^\s*(?:@\w+[\s,:]*)+")
 
 
 def strip_accents(text: str) -> str:
     """Drop combining marks so accented letters match their plain forms."""
+    if text.isascii():  # nothing to decompose; the common case, and fold's hot path
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -29,15 +31,15 @@ def fold(text: str) -> str:
     """Lowercase, accent-free, punctuation-free form of `text` for matching.
 
     Apostrophes join ("women's" -> "women", "don't" -> "dont") so that a possessive or a
-    contraction never splits into a stray one-letter token.
+    contraction never splits into a stray one-letter token. A leading "@name" only addresses
+    someone in a group chat and is dropped, so "@bot when was it?" matches "when was it?".
     """
+    text = _ADDRESS.sub("", text)
     text = strip_accents(unicodedata.normalize("NFKC", text)).lower()
     text = _APOSTROPHES.sub("'", text)
     text = _POSSESSIVE.sub(r"\1", text)
     text = text.replace("'", "")
-    text = _NON_WORD.sub(" ", text)
-    text = _UNDERSCORE.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return _NON_WORD_OR_UNDERSCORE.sub(" ", text).strip()
 
 
 def tokens(text: str) -> list[str]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+
 import pytest
 
 from bot.core import Context, Engine, Status
+from bot.core.engine import answer_score
+from bot.core.matching import Candidate, Ranking
+from bot.core.mentions import Mentions
 
 
 def test_a_question_naming_the_meeting_is_answered_with_its_source(engine: Engine) -> None:
@@ -120,3 +126,52 @@ def test_knowledge_too_large_for_the_model_uses_similarity_thresholds(
     assert small.matcher.classifier is None and small.thresholds == SIMILARITY_ONLY
     reply = small.answer("who chaired the glen cove expert group meeting")
     assert reply.fact == "egm-2002-chairs"
+
+
+def _ranking(known_share: float, *candidates: Candidate) -> Ranking:
+    return Ranking("q", list(candidates), Mentions(strengths={"egm-2002": 1.0}), known_share)
+
+
+def test_close_siblings_are_answered_when_the_model_clearly_prefers_one(engine: Engine) -> None:
+    engine = copy.copy(engine)
+    engine.thresholds = replace(engine.thresholds, model_margin=0.6)
+    decided = Candidate("egm-2002-chairs", "q", 1.0, model=0.9)
+    sibling = Candidate("egm-2002-dates", "q", 0.9, model=0.1)
+    reply = engine._decide("q", _ranking(0.8, decided, sibling), None)
+    assert reply.status == Status.ANSWERED and reply.fact == "egm-2002-chairs"
+    undecided = Candidate("egm-2002-chairs", "q", 1.0, model=0.5)
+    reply = engine._decide("q", _ranking(0.8, undecided, sibling), None)
+    assert reply.status == Status.CLARIFY
+    assert [a.fact for a in reply.alternatives] == ["egm-2002-chairs", "egm-2002-dates"]
+
+
+def test_unknown_words_raise_the_bar_to_answer(engine: Engine) -> None:
+    engine = copy.copy(engine)
+    t = replace(engine.thresholds, known_weight=0.5, unknown_words=0.0)
+    engine.thresholds = t
+    score = t.answer + 0.05
+    alone = Candidate("egm-2002-chairs", "q", score)
+    assert answer_score(score, 0.5, t) == score
+    assert engine._decide("q", _ranking(0.9, alone), None).status == Status.ANSWERED
+    assert engine._decide("q", _ranking(0.1, alone), None).status == Status.NO_MATCH
+
+
+def test_a_year_no_fact_is_about_turns_a_near_miss_into_a_refusal(engine: Engine) -> None:
+    assert engine.answer("who was the OSCE chairman in 2010").status == Status.NO_MATCH
+    reply = engine.answer("who co-chaired the OSCE informal working group in 2004")
+    assert reply.status == Status.ANSWERED and reply.fact == "osce-cochairs"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how much did the Geneva Beijing+10 meeting cost", "what budget did the OSCE group have"],
+)
+def test_a_question_asking_for_what_no_fact_holds_is_refused(engine: Engine, question: str) -> None:
+    assert engine.answer(question).status == Status.NO_MATCH
+
+
+def test_the_chairperson_s_conclusions_are_a_document_not_a_question_about_a_chair(
+    engine: Engine,
+) -> None:
+    reply = engine.answer("what do the unece 2004 chairperson's conclusions say about hiv/aids")
+    assert reply.status == Status.ANSWERED and reply.fact == "unece-cc-health-hiv-srhr"

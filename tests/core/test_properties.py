@@ -194,6 +194,7 @@ def test_every_status_is_reached_by_the_shipped_questions(engine: Engine) -> Non
     questions = [q for f in engine.knowledge.facts.values() for q in f.questions][::7]
     questions += [
         "hello",
+        "who chaired the meeting?",
         "Which countries attended the UNECE Beijing+10 meeting?",
         "what meetings were held in 2004",
         "which meetings dealt with trafficking",

@@ -1,8 +1,8 @@
 """The engine on the development question set (tests/questions.yaml), held to a floor.
 
 The floors are today's measured levels minus a small margin, so a change that makes answers
-worse fails here. They are below the product's targets (95% right, at most 2% wrong): see the
-closing notes of the answer-engine issue for where the gap comes from.
+worse fails here. Wrong answers and refusals meet the product's targets (at most 2% wrong, 95%
+refused); in-scope accuracy is below its 95%: see the answer-engine issue's closing notes.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from bot.core.evaluation import Report, evaluate, load_cases
 from tests.conftest import ROOT
 
 FLOORS = {
-    "in_scope_accuracy": 0.52,
+    "in_scope_accuracy": 0.79,
     "out_of_scope_refusal": 0.95,
-    "clarify_accuracy": 0.60,
+    "clarify_accuracy": 0.75,
 }
-CEILING_WRONG = 0.03
+CEILING_WRONG = 0.02
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,22 @@ def test_every_expected_fact_exists(report: Report, engine: Engine) -> None:
     special = {"no_match", "clarify", "structure"}
     unknown = {o.case.expect for o in report.outcomes} - special - set(engine.knowledge.facts)
     assert not unknown
+
+
+# The held-out set (see its header): right and wrong answers meet the product's bars there;
+# near misses are refused far less often than on the development set, a known gap.
+HOLDOUT_FLOORS = {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.60}
+
+
+@pytest.fixture(scope="module")
+def holdout(engine: Engine) -> Report:
+    return evaluate(engine, load_cases(ROOT / "tests" / "questions_holdout.yaml"))
+
+
+@pytest.mark.parametrize("metric", sorted(HOLDOUT_FLOORS))
+def test_held_out_metric_holds_its_floor(holdout: Report, metric: str) -> None:
+    assert getattr(holdout, metric) >= HOLDOUT_FLOORS[metric], holdout.format()
+
+
+def test_held_out_wrong_answers_stay_rare(holdout: Report) -> None:
+    assert holdout.wrong_answer_rate <= CEILING_WRONG, holdout.format()

@@ -124,7 +124,9 @@ async def test_group_chatter_is_ignored_and_addressed_messages_answered_in_threa
     async with running_bot(telegram, tmp_path):
         telegram.send_text(ann, "when was the egm? anyone know?", chat=team)
         await telegram.expect_no_reply(team)
-        asked = telegram.send_text(bob, "/ask@MeetingsTestBot when was the egm held", chat=team)
+        asked = telegram.send_text(
+            bob, "/ask@MeetingsTestBot when was the glen cove egm held", chat=team
+        )
         by_command = (await telegram.wait_for_messages(team, 1))[0]
         mention = telegram.send_text(ann, "@MeetingsTestBot where was the egm held?", chat=team)
         by_mention = (await telegram.wait_for_messages(team, 1))[0]
@@ -200,7 +202,7 @@ async def test_flood_control_sends_one_notice_then_stays_silent(
     ann = telegram.user("Ann")
     async with running_bot(telegram, tmp_path, flood_questions_per_minute=3):
         for _ in range(6):
-            telegram.send_text(ann, "when was the egm held")
+            telegram.send_text(ann, "when was the glen cove egm held")
         await telegram.wait_until_fetched()
         await telegram.wait_for_messages(ann, 4)
         await asyncio.sleep(1.0)
@@ -224,7 +226,7 @@ async def test_forged_and_stale_buttons_are_refused_without_crashing(
         for text, _ in forged:
             query = telegram.press(ann, reply, text)
             answers.append((await telegram.wait_for_callback_answer(query))["text"])
-        still = await ask(telegram, ann, "when was the egm held")
+        still = await ask(telegram, ann, "when was the glen cove egm held")
     assert "no longer" in answers[0] and "no longer" in answers[1]
     assert "Only admins" in answers[2]
     assert "November 2002" in still["text"]

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from tests.e2e.fakeapi import FakeTelegram
 from tests.e2e.harness import running_bot
 
-QUESTION = "when was the egm held"
+QUESTION = "when was the glen cove egm held"
 
 
 @pytest.mark.parametrize(
