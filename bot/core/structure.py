@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -102,14 +103,19 @@ def _is_date_word(word: str) -> bool:
 def _names_meeting(word: str, named: list[str], knowledge: Knowledge) -> bool:
     for meeting_id in named:
         meeting = knowledge.meetings[meeting_id]
-        text = fold(" ".join([meeting.name, *meeting.aliases, meeting.place or ""]))
-        if word in text.split():
+        if word in _folded_words(" ".join([meeting.name, *meeting.aliases, meeting.place or ""])):
             return True
     return False
 
 
 def _in_place_of(word: str, place_meetings: set[str], knowledge: Knowledge) -> bool:
-    return any(word in fold(knowledge.meetings[m].place or "").split() for m in place_meetings)
+    return any(word in _folded_words(knowledge.meetings[m].place or "") for m in place_meetings)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_words(text: str) -> frozenset[str]:
+    """Words of a meeting's names, folded once: the same few texts are checked per question."""
+    return frozenset(fold(text).split())
 
 
 def _listing(
