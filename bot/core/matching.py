@@ -13,6 +13,7 @@ Everything is a pure function of the knowledge and the question, so replies are 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
@@ -399,55 +400,46 @@ class Matcher:
         if self.classifier is not None:
             best = self._with_classifier(text, best, adjustment)
         named_years = {*mentions.years, *(year for year, _ in mentions.months)}
-        if named_years:
-            best = {f: self._year_checked(c, named_years) for f, c in best.items()}
         asked = {name for name, pattern in ASPECTS.items() if pattern.search(text)}
-        if asked:
-            best = {f: self._aspect_checked(c, asked) for f, c in best.items()}
+        if named_years or asked:
+            best = {f: self._penalised(c, named_years, asked) for f, c in best.items()}
         ordered = sorted(best.values(), key=lambda c: (-c.score, c.fact))
         return Ranking(text, ordered, mentions, word_vector.known_share)
 
-    def _year_checked(self, candidate: Candidate, named_years: set[int]) -> Candidate:
-        """A fact that neither happened in nor mentions any year the question names loses
-        `year_penalty`: "who was the OSCE chairman in 2010" is not about the 2004 co-chairs."""
-        if named_years & self.fact_years[candidate.fact]:
-            return candidate
-        penalised = candidate.score - self.weights.year_penalty
-        return Candidate(candidate.fact, candidate.question, penalised, candidate.model)
+    def _penalised(self, candidate: Candidate, named_years: set[int], asked: set[str]) -> Candidate:
+        """Lower a fact the question cannot be about.
 
-    def _aspect_checked(self, candidate: Candidate, asked: set[str]) -> Candidate:
-        """A fact none of whose texts speaks of what the question asks for (a chair, a count,
-        money) loses `aspect_penalty`: "who chaired the Quito conference?" is not answered
-        by the fact that says when and where it was."""
-        if asked <= self.fact_aspects[candidate.fact]:
+        A fact that neither happened in nor mentions any year the question names loses
+        `year_penalty` ("who was the OSCE chairman in 2010" is not about the 2004 co-chairs); one
+        none of whose texts speaks of what the question asks for (a chair, a count, money) loses
+        `aspect_penalty` ("who chaired the Quito conference?" is not answered by the fact that
+        says when and where it was).
+        """
+        years, aspects = self.fact_clues[candidate.fact]
+        penalty = 0.0
+        if named_years and not named_years & years:
+            penalty += self.weights.year_penalty
+        if not asked <= aspects:
+            penalty += self.weights.aspect_penalty
+        if not penalty:
             return candidate
-        penalised = candidate.score - self.weights.aspect_penalty
-        return Candidate(candidate.fact, candidate.question, penalised, candidate.model)
+        return dataclasses.replace(candidate, score=candidate.score - penalty)
 
     @functools.cached_property
-    def fact_aspects(self) -> dict[str, frozenset[str]]:
-        """Aspects (see ASPECTS) each fact's questions, answer or quote speak of."""
-        aspects = {}
+    def fact_clues(self) -> dict[str, tuple[frozenset[int], frozenset[str]]]:
+        """Per fact, in one pass over its texts: the years it is about (its meeting's span and
+        any year its answer, quote or questions name) and the ASPECTS those texts speak of."""
+        clues = {}
         for fact in self.knowledge.facts.values():
             texts = [fold(text) for text in (fact.answer, fact.quote, *fact.questions)]
-            aspects[fact.id] = frozenset(
-                name for name, pattern in ASPECTS.items() if any(map(pattern.search, texts))
-            )
-        return aspects
-
-    @functools.cached_property
-    def fact_years(self) -> dict[str, frozenset[int]]:
-        """Years each fact is about: its meeting's span and any year its texts name."""
-        years = {}
-        for fact in self.knowledge.facts.values():
+            years = {int(year) for text in texts for year in _YEAR.findall(text)}
             meeting = self.knowledge.meetings[fact.meeting]
-            found = {int(y) for text in (fact.answer, fact.quote, *fact.questions)
-                     for y in _YEAR.findall(text)}  # fmt: skip
             if meeting.start is not None:
                 last = (meeting.end or meeting.start).year
-                found.update(range(meeting.start.year, last + 1))
-            years[fact.id] = frozenset(found)
-        return years
+                years.update(range(meeting.start.year, last + 1))
+            aspects = {name for name, pattern in ASPECTS.items() if any(map(pattern.search, texts))}
+            clues[fact.id] = (frozenset(years), frozenset(aspects))
+        return clues
 
     def _with_classifier(
         self, text: str, best: dict[str, Candidate], adjustment: np.ndarray
