@@ -36,6 +36,7 @@ class ThresholdSettings(BaseModel):
     model_margin: float = Field(Thresholds.model_margin, ge=0, le=10)
     topic: float = Field(Thresholds.topic, ge=0, le=2)
     meeting_ambiguity: float = Field(Thresholds.meeting_ambiguity, ge=0, le=2)
+    neutral_ambiguity: float = Field(Thresholds.neutral_ambiguity, ge=0, le=2)
     clarify_ratio: float = Field(Thresholds.clarify_ratio, ge=0, le=1)
 
     def to_thresholds(self) -> Thresholds:

@@ -28,21 +28,23 @@ class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
     answer: float = 0.65
-    clarify_margin: float = 0.5
+    clarify_margin: float = 0.4
     suggest: float = 0.40
     unknown_words: float = 0.0
     unknown_words_answer: float = 0.80
     topic: float = 0.6
     meeting_ambiguity: float = 0.2
+    neutral_ambiguity: float = 0.6
     clarify_ratio: float = 0.5
-    known_weight: float = 1.0
-    model_margin: float = 0.4
+    known_weight: float = 0.5
+    model_margin: float = 0.2
 
 
 # Knowledge files too large for the linear model (see `classifier`) are scored by similarity
 # alone, on a different scale; these were tuned on the development set without the model.
 SIMILARITY_ONLY = Thresholds(answer=0.58, clarify_margin=0.08, meeting_ambiguity=0.15,
-                             clarify_ratio=0.0, unknown_words=0.55, known_weight=0.0)  # fmt: skip
+                             neutral_ambiguity=0.15, clarify_ratio=0.0, unknown_words=0.55,
+                             known_weight=0.0)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,10 @@ class Engine:
         if answer_score(best.score, ranking.known_share, t) < needed:
             return self._no_match(question, [c for c in candidates[:3] if c.score >= t.suggest])
         if not ranking.mentions.strengths and context_meeting is None:
-            per_meeting = self._same_question_elsewhere(
-                candidates, best.score - t.meeting_ambiguity
-            )
+            # "what dates did the meeting run?" has no word of its own to favour one meeting,
+            # so even a fact that matches its wording closely is only one of several answers.
+            gap = t.meeting_ambiguity if ranking.distinctive else t.neutral_ambiguity
+            per_meeting = self._same_question_elsewhere(candidates, best.score - gap)
             if len(per_meeting) > 1:
                 return self._clarify(question, per_meeting)
         floor = max(best.score - t.clarify_margin, best.score * t.clarify_ratio)

@@ -144,10 +144,16 @@ class Ranking:
     candidates: list[Candidate]
     mentions: Mentions
     known_share: float
+    distinctive: bool = True
 
 
 class Synonyms:
-    """Expands abbreviations both ways so 'THB' and 'trafficking in human beings' meet."""
+    """Expands abbreviations both ways so 'THB' and 'trafficking in human beings' meet.
+
+    An abbreviation that folds to a common word ("WHO") is only expanded from its long form:
+    expanded the other way, every "who chaired...?" question, the knowledge's and the user's,
+    gained "world health organization" and drifted towards facts that name the WHO.
+    """
 
     def __init__(self, synonyms: dict[str, list[str]]) -> None:
         self.additions: dict[str, list[str]] = {}
@@ -157,7 +163,8 @@ class Synonyms:
                 long_folded = fold(expansion)
                 if not short_folded or not long_folded or short_folded == long_folded:
                     continue
-                self.additions.setdefault(short_folded, []).append(long_folded)
+                if short_folded not in STOPWORDS:
+                    self.additions.setdefault(short_folded, []).append(long_folded)
                 self.additions.setdefault(long_folded, []).append(short_folded)
         self.phrases = sorted(self.additions, key=len, reverse=True)
         alternation = "|".join(re.escape(p) for p in self.phrases)
@@ -379,8 +386,20 @@ class Matcher:
         return self.synonyms.expand(" ".join(words))
 
     def rank(self, question: str, context_meeting: str | None = None) -> Ranking:
-        w = self.weights
         text = self.normalise(question)
+        if context_meeting in self.meeting_code and FOLLOW_UP.search(text):
+            named = self.mentions.find(text)
+            if not named.strengths:
+                # In "and who chaired it?" "it" is the meeting in context: ranked as if the
+                # question named it, the meeting's own chair fact wins over any other fact that
+                # merely says "who ... it".
+                name = self.normalise(self.knowledge.meetings[context_meeting].name)
+                ranking = self._rank(f"{text} {name}", context_meeting)
+                return dataclasses.replace(ranking, mentions=named)
+        return self._rank(text, context_meeting)
+
+    def _rank(self, text: str, context_meeting: str | None) -> Ranking:
+        w = self.weights
         word_vector = self.words.query(text)
         char_vector = self.chars.query(text)
         scores = w.word * self.words.similarities(word_vector) + w.char * self.chars.similarities(
@@ -408,7 +427,26 @@ class Matcher:
         if named_years or asked:
             best = {f: self._penalised(c, named_years, asked) for f, c in best.items()}
         ordered = sorted(best.values(), key=lambda c: (-c.score, c.fact))
-        return Ranking(text, ordered, mentions, word_vector.known_share)
+        return Ranking(text, ordered, mentions, word_vector.known_share, self._distinctive(text))
+
+    def _distinctive(self, text: str) -> bool:
+        """Whether a word of the question occurs in the facts of one meeting only."""
+        owners = self.stem_meetings
+        return any(
+            len(owners.get(stem(word), ())) == 1
+            for word in text.split()
+            if word not in STOPWORDS and not word.isdigit()
+        )
+
+    @functools.cached_property
+    def stem_meetings(self) -> dict[str, frozenset[str]]:
+        """The meetings whose facts (questions and answer) use each word stem."""
+        owners: dict[str, set[str]] = {}
+        for fact_id, stems in zip(self.fact_order, self.fact_stems, strict=True):
+            meeting = self.knowledge.facts[fact_id].meeting
+            for word in stems:
+                owners.setdefault(word, set()).add(meeting)
+        return {word: frozenset(meetings) for word, meetings in owners.items()}
 
     def _penalised(self, candidate: Candidate, named_years: set[int], asked: set[str]) -> Candidate:
         """Lower a fact the question cannot be about.

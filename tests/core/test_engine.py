@@ -49,6 +49,32 @@ def test_follow_up_refers_to_the_meeting_in_context(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "meeting", "expected"),
+    [
+        ("and when was it?", "ianwge-6-2007", "ianwge-dates"),
+        ("who chaired it?", "beijing10-unece-2004", "unece-chairperson"),
+        ("and who chaired it?", "osce-iwg-2004", "osce-cochairs"),
+    ],
+)
+def test_it_in_a_follow_up_is_the_meeting_in_context(
+    engine: Engine, question: str, meeting: str, expected: str
+) -> None:
+    """Not a fact of that meeting that merely says "when ... it" ("when did WomanStats start")."""
+    reply = engine.answer(question, Context(meeting=meeting))
+    assert (reply.status, reply.fact) == (Status.ANSWERED, expected)
+
+
+def test_a_question_no_word_of_which_points_to_one_meeting_asks_which_one(engine: Engine) -> None:
+    """Even when one meeting's fact has a phrasing close to it, as the 2002 expert group
+    meeting's dates fact has here; naming the meeting settles it."""
+    vague = engine.answer("what dates did the meeting run?")
+    assert vague.status == Status.CLARIFY
+    assert len({engine.knowledge.facts[a.fact].meeting for a in vague.alternatives}) >= 2
+    named = engine.answer("what dates did the glen cove meeting run?")
+    assert (named.status, named.fact) == (Status.ANSWERED, "egm-2002-dates")
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "what's the weather in Geneva tomorrow",

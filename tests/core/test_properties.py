@@ -145,8 +145,9 @@ def check_reply(reply: Reply, engine: Engine, question: str) -> None:
         scores = [a.score for a in reply.alternatives]
         assert scores == sorted(scores, reverse=True)
         # only near-ties are offered: within the clarify margin, or the same kind of fact of
-        # several meetings within the meeting-ambiguity margin
-        widest = max(engine.thresholds.clarify_margin, engine.thresholds.meeting_ambiguity)
+        # several meetings within the meeting-ambiguity (or neutral-ambiguity) margin
+        t = engine.thresholds
+        widest = max(t.clarify_margin, t.meeting_ambiguity, t.neutral_ambiguity)
         assert scores[0] - scores[-1] <= widest + 1e-4
     elif reply.status == Status.NO_MATCH:
         assert reply.fact is None and not reply.sources

@@ -14,7 +14,7 @@ from bot.core.evaluation import Report, evaluate, load_cases
 from tests.conftest import ROOT
 
 FLOORS = {
-    "in_scope_accuracy": 0.79,
+    "in_scope_accuracy": 0.83,
     "out_of_scope_refusal": 0.95,
     "clarify_accuracy": 0.75,
 }
@@ -50,7 +50,7 @@ def test_every_expected_fact_exists(report: Report, engine: Engine) -> None:
 
 # The held-out set (see its header): right and wrong answers meet the product's bars there;
 # near misses are refused far less often than on the development set, a known gap.
-HOLDOUT_FLOORS = {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.60}
+HOLDOUT_FLOORS = {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.63}
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,15 @@ def test_suffixes_are_tokens_appended_to_their_documents() -> None:
                      for d in range(4)]  # fmt: skip
 
 
+def test_an_abbreviation_that_is_a_common_word_is_expanded_one_way_only() -> None:
+    synonyms = Synonyms(
+        {"WHO": ["World Health Organization"], "THB": ["trafficking in human beings"]}
+    )
+    assert synonyms.expand("who chaired it") == "who chaired it"
+    assert synonyms.expand("what did the world health organization say").endswith(" who")
+    assert synonyms.expand("thb").endswith("trafficking in human beings")
+
+
 def test_expand_all_is_expand_of_every_text(knowledge: Knowledge) -> None:
     synonyms = Synonyms({**knowledge.synonyms, "ab": ["a b"], "a b c": ["x"], "b c": ["y"]})
     phrases = list(synonyms.additions)
