@@ -226,6 +226,7 @@ class EngineFeatures:
     runner_models: np.ndarray
     known_share: np.ndarray
     best_fact: list[str | None]
+    coverage: np.ndarray  # of the best fact (1.0 without one)
 
     @property
     def free(self) -> np.ndarray:
@@ -240,6 +241,7 @@ def engine_features(engine: Engine, texts: Sequence[str]) -> EngineFeatures:
     """
     fixed: list[str | None] = []
     best, best_model, runners, runner_models, share, facts = [], [], [], [], [], []
+    coverage = []
     for text in texts:
         question = text.strip()
         ranking = engine.matcher.rank(question[:MAX_QUESTION_CHARS], None)
@@ -261,8 +263,10 @@ def engine_features(engine: Engine, texts: Sequence[str]) -> EngineFeatures:
         runner_models.append([c.model for c in others] + [0.0] * (3 - len(others)))
         share.append(ranking.known_share)
         facts.append(top[0].fact if top else None)
+        coverage.append(engine.matcher.coverage(ranking.query, top[0].fact) if top else 1.0)
     return EngineFeatures(fixed, np.array(best), np.array(best_model), np.array(runners),
-                          np.array(runner_models), np.array(share), facts)  # fmt: skip
+                          np.array(runner_models), np.array(share), facts,
+                          np.array(coverage))  # fmt: skip
 
 
 def engine_grid() -> list[Thresholds]:
@@ -277,10 +281,12 @@ def engine_grid() -> list[Thresholds]:
     shares = (0.0, 0.4, 0.55, 0.7, 0.85)
     extra = (0.0, 0.1, 0.2, 0.4, 2.0)
     known = (0.0, 0.5, 1.0)
+    coverages = (0.0, 0.55)
     return [
         Thresholds(answer=float(a), clarify_margin=m, unknown_words=u,
-                   unknown_words_answer=float(min(2.0, a + e)), known_weight=k)
-        for a, m, u, e, k in itertools.product(answers, margins, shares, extra, known)
+                   unknown_words_answer=float(min(2.0, a + e)), known_weight=k, coverage=c)
+        for a, m, u, e, k, c in itertools.product(answers, margins, shares, extra, known,
+                                                  coverages)
     ]  # fmt: skip
 
 
@@ -291,6 +297,7 @@ def decide(
     free = features.free if free is None else free
     needed = np.where(features.known_share >= t.unknown_words, t.answer, t.unknown_words_answer)
     passed = free & (answer_score(features.best, features.known_share, t) >= needed)
+    passed &= features.coverage >= t.coverage
     floor = np.maximum(features.best - t.clarify_margin, features.best * t.clarify_ratio)
     close = (features.runners >= floor[:, None]) & (
         features.best_model[:, None] - features.runner_models < t.model_margin
@@ -379,7 +386,7 @@ def run_engine(knowledge: Knowledge, val: Split, test: Split, args: argparse.Nam
     text = (f"answer={chosen.answer:g}, clarify_margin={chosen.clarify_margin:g}, "
             f"unknown_words={chosen.unknown_words:g}, "
             f"unknown_words_answer={chosen.unknown_words_answer:g}, "
-            f"known_weight={chosen.known_weight:g}")  # fmt: skip
+            f"known_weight={chosen.known_weight:g}, coverage={chosen.coverage:g}")  # fmt: skip
     notes = [
         f"engine thresholds chosen on val ({rule}): {text}",
         check,

@@ -38,6 +38,7 @@ class ThresholdSettings(BaseModel):
     meeting_ambiguity: float = Field(Thresholds.meeting_ambiguity, ge=0, le=2)
     neutral_ambiguity: float = Field(Thresholds.neutral_ambiguity, ge=0, le=2)
     clarify_ratio: float = Field(Thresholds.clarify_ratio, ge=0, le=1)
+    coverage: float = Field(Thresholds.coverage, ge=0, le=1)
 
     def to_thresholds(self) -> Thresholds:
         return Thresholds(**self.model_dump())

@@ -27,24 +27,25 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
-    answer: float = 0.65
+    answer: float = 0.6
     clarify_margin: float = 0.4
     suggest: float = 0.40
     unknown_words: float = 0.0
     unknown_words_answer: float = 0.80
     topic: float = 0.6
     meeting_ambiguity: float = 0.2
-    neutral_ambiguity: float = 0.6
+    neutral_ambiguity: float = 0.8
     clarify_ratio: float = 0.5
     known_weight: float = 0.5
-    model_margin: float = 0.2
+    model_margin: float = 0.3
+    coverage: float = 0.55
 
 
 # Knowledge files too large for the linear model (see `classifier`) are scored by similarity
 # alone, on a different scale; these were tuned on the development set without the model.
 SIMILARITY_ONLY = Thresholds(answer=0.58, clarify_margin=0.08, meeting_ambiguity=0.15,
                              neutral_ambiguity=0.15, clarify_ratio=0.0, unknown_words=0.55,
-                             known_weight=0.0)  # fmt: skip
+                             known_weight=0.0, coverage=0.0)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,10 @@ class Engine:
             return self._no_match(question, [])
         best = candidates[0]
         needed = t.answer if ranking.known_share >= t.unknown_words else t.unknown_words_answer
-        if answer_score(best.score, ranking.known_share, t) < needed:
+        if (
+            answer_score(best.score, ranking.known_share, t) < needed
+            or self.matcher.coverage(ranking.query, best.fact) < t.coverage
+        ):
             return self._no_match(question, [c for c in candidates[:3] if c.score >= t.suggest])
         if not ranking.mentions.strengths and context_meeting is None:
             # "what dates did the meeting run?" has no word of its own to favour one meeting,

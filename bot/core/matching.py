@@ -438,6 +438,31 @@ class Matcher:
             if word not in STOPWORDS and not word.isdigit()
         )
 
+    def coverage(self, text: str, fact_id: str) -> float:
+        """Share of the question's content words found in the fact's texts or its meeting's
+        names and place.
+
+        "What is the capital of Azerbaijan?" matches the one fact that names Azerbaijan so
+        well that the linear model is sure of it, yet that fact says nothing of a capital: a
+        question whose words the answer does not use asks something else.
+        """
+        wanted = {stem(w) for w in text.split() if w not in STOPWORDS and not w.isdigit()}
+        if not wanted:
+            return 1.0
+        in_fact = self.fact_stems[self.position[fact_id]]
+        in_names = self.meeting_stems[self.knowledge.facts[fact_id].meeting]
+        return sum(w in in_fact or w in in_names for w in wanted) / len(wanted)
+
+    @functools.cached_property
+    def meeting_stems(self) -> dict[str, frozenset[str]]:
+        """Per meeting, the stems of its name, aliases, place and organisers."""
+        stems = {}
+        for meeting in self.knowledge.meetings.values():
+            names = [meeting.name, *meeting.aliases, meeting.place or "", *meeting.organisers]
+            words = " ".join(self.synonyms.expand(fold(name)) for name in names).split()
+            stems[meeting.id] = frozenset(map(stem, words))
+        return stems
+
     @functools.cached_property
     def stem_meetings(self) -> dict[str, frozenset[str]]:
         """The meetings whose facts (questions and answer) use each word stem."""

@@ -155,7 +155,8 @@ def test_knowledge_too_large_for_the_model_uses_similarity_thresholds(
 
 
 def _ranking(known_share: float, *candidates: Candidate) -> Ranking:
-    return Ranking("q", list(candidates), Mentions(strengths={"egm-2002": 1.0}), known_share)
+    query = "who chaired it"  # every word found in the chair fact: coverage plays no part
+    return Ranking(query, list(candidates), Mentions(strengths={"egm-2002": 1.0}), known_share)
 
 
 def test_close_siblings_are_answered_when_the_model_clearly_prefers_one(engine: Engine) -> None:
@@ -186,6 +187,31 @@ def test_a_year_no_fact_is_about_turns_a_near_miss_into_a_refusal(engine: Engine
     assert engine.answer("who was the OSCE chairman in 2010").status == Status.NO_MATCH
     reply = engine.answer("who co-chaired the OSCE informal working group in 2004")
     assert reply.status == Status.ANSWERED and reply.fact == "osce-cochairs"
+
+
+@pytest.mark.parametrize(
+    ("question", "named_by"),
+    [
+        ("what is the capital of Azerbaijan", "unece-omarova"),
+        ("what is the GDP of Turkey", "unece-acar"),
+    ],
+)
+def test_a_question_about_what_its_best_fact_never_mentions_is_refused(
+    engine: Engine, question: str, named_by: str
+) -> None:
+    """The country is named by one fact only, so the model is sure of that fact; but the fact
+    says nothing of a capital or a GDP, and answering with it would be confidently wrong."""
+    ranking = engine.matcher.rank(question)
+    assert ranking.candidates[0].fact == named_by
+    assert engine.matcher.coverage(ranking.query, named_by) == 0.5
+    assert engine.answer(question).status == Status.NO_MATCH
+
+
+def test_coverage_counts_the_meeting_s_names_and_ignores_small_words(engine: Engine) -> None:
+    coverage = engine.matcher.coverage
+    assert coverage("who chaired the glen cove meeting", "egm-2002-chairs") == 1.0
+    assert coverage("what is the", "egm-2002-chairs") == 1.0
+    assert coverage("zebra chair", "egm-2002-chairs") == 0.5
 
 
 @pytest.mark.parametrize(

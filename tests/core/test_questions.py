@@ -14,7 +14,7 @@ from bot.core.evaluation import Report, evaluate, load_cases
 from tests.conftest import ROOT
 
 FLOORS = {
-    "in_scope_accuracy": 0.83,
+    "in_scope_accuracy": 0.86,
     "out_of_scope_refusal": 0.95,
     "clarify_accuracy": 0.75,
 }
