@@ -38,7 +38,12 @@ STOPWORDS = frozenset({
 # What a question can ask for that a fact about the same meeting may simply not hold. A near
 # miss ("what was the budget of the Geneva meeting?") shares every other word with real facts.
 ASPECTS = {
-    "chair": re.compile(r"\b(?:chair\w*|presid\w*)\b(?! (?:conclusion|summary|text|statement))"),
+    # Not "the chairperson's conclusions" (a document), nor "did the chair want / say / urge..."
+    # (the chair as the one speaking, about anything).
+    "chair": re.compile(
+        r"\b(?:chair\w*|presid\w*)\b(?! (?:conclusion|summary|text|statement))"
+        r"(?! (?:want|say|said|call|urge|recommend|suggest|propose|stress|note|ask|think)\w*)"
+    ),
     "count": re.compile(r"\b(?:how many|number of|headcount|attendance|turnout)\b"),
     "money": re.compile(r"\b(?:budget\w*|fees?|costs?|price\w*|money|dollars?|euros?|paid)\b"),
 }

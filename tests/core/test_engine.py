@@ -214,6 +214,13 @@ def test_coverage_counts_the_meeting_s_names_and_ignores_small_words(engine: Eng
     assert coverage("zebra chair", "egm-2002-chairs") == 0.5
 
 
+def test_the_chair_as_the_one_speaking_is_not_a_question_about_who_chaired(
+    engine: Engine,
+) -> None:
+    reply = engine.answer("did the geneva chairperson want tougher punishments for traffickers")
+    assert reply.status == Status.ANSWERED and reply.fact == "unece-cc-tr-prosecution"
+
+
 @pytest.mark.parametrize(
     "question",
     ["how much did the Geneva Beijing+10 meeting cost", "what budget did the OSCE group have"],
