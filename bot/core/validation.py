@@ -314,10 +314,38 @@ def _check_quotes(
         text = texts.get(fact.source)
         if text is None:
             continue
-        if fold_for_quote(fact.quote) not in text:
-            index = report.index_of("facts", fact.id)
+        parts = quote_parts(fact.quote)
+        where = ("facts", report.index_of("facts", fact.id), "quote")
+        short = any(len(part.split()) < MIN_QUOTE_PART_WORDS for part in parts)
+        if not parts or (len(parts) > 1 and short):
             report.add(
-                ("facts", index, "quote"),
+                where,
+                f"quote of '{fact.id}': each part of a quote cut with '…' needs at least "
+                f"{MIN_QUOTE_PART_WORDS} words, so a cut cannot change what the document says",
+            )
+        elif not _in_order(parts, text):
+            report.add(
+                where,
                 f"quote of '{fact.id}' is not in {fact.source} ({sources_dir.name}/"
                 f"{next(s.file for s in checked.sources if s.id == fact.source)}) word for word",
             )
+
+
+MIN_QUOTE_PART_WORDS = 3
+
+
+def quote_parts(quote: str) -> list[str]:
+    """The verbatim extracts of a quote, which may leave out text between them with '…' (or
+    '...'): an agenda whose items are headings pages apart is quoted as its headings."""
+    return [part.strip() for part in fold_for_quote(quote).split("...") if part.strip()]
+
+
+def _in_order(parts: list[str], text: str) -> bool:
+    """Whether every part occurs in `text`, each after the one before it."""
+    position = 0
+    for part in parts:
+        found = text.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True

@@ -482,3 +482,37 @@ def test_check_file_on_a_missing_file(tmp_path: Path) -> None:
     problem = only(check_file(tmp_path / "nope.yaml"))
     assert (problem.severity, problem.path, problem.line) == ("error", "", 0)
     assert problem.message == "cannot read file: No such file or directory"
+
+
+ELIDED = "  quote: 'will convene an Expert Group Meeting … twelve experts from all regions'\n"
+MINIMAL_QUOTE = "  quote: from 18 to 22 November 2002\n"
+
+
+def test_a_quote_may_leave_out_text_between_verbatim_parts() -> None:
+    assert check_bytes(variant(MINIMAL_QUOTE, ELIDED), sources_dir=SEEDS).problems == []
+    dots = ELIDED.replace("…", "...")
+    assert check_bytes(variant(MINIMAL_QUOTE, dots), sources_dir=SEEDS).problems == []
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [
+        (
+            "twelve experts from all regions … will convene an Expert Group Meeting",
+            "is not in doc-a (seeds/doc_a.txt) word for word",
+        ),
+        (
+            "will convene an Expert Group Meeting … eleven experts from all regions",
+            "is not in doc-a (seeds/doc_a.txt) word for word",
+        ),
+        ("will convene an Expert Group Meeting … the push", "needs at least 3 words"),
+        ("… …", "needs at least 3 words"),
+    ],
+)
+def test_parts_of_a_cut_quote_must_be_in_order_verbatim_and_not_too_short(
+    quote: str, message: str
+) -> None:
+    raw = variant(MINIMAL_QUOTE, f"  quote: '{quote}'\n")
+    problem = only(check_bytes(raw, sources_dir=SEEDS))
+    assert (problem.severity, problem.path) == ("error", "facts[0].quote")
+    assert message in problem.message
