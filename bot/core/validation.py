@@ -236,6 +236,17 @@ def _check_references(loaded: LoadedYaml, checked: Checked, report: _Reporter) -
             report.add(("facts", index, "meeting"), f"unknown meeting '{fact.meeting}'")
         if fact.source not in source_ids:
             report.add(("facts", index, "source"), f"unknown source '{fact.source}'")
+    if any(problem.severity == "error" for problem in checked.problems):
+        return  # a fact refused above may well be the meeting's: no warning on top of it
+    with_facts = {fact.meeting for fact in checked.facts}
+    for meeting in checked.meetings:
+        if meeting.id not in with_facts:
+            report.add(
+                ("meetings", report.index_of("meetings", meeting.id), "id"),
+                f"meeting '{meeting.id}' has no facts: lists would show it with no quote as "
+                "evidence, and nothing about it can be answered",
+                "warning",
+            )
 
 
 def _check_facts(loaded: LoadedYaml, checked: Checked, report: _Reporter) -> None:

@@ -516,3 +516,14 @@ def test_parts_of_a_cut_quote_must_be_in_order_verbatim_and_not_too_short(
     problem = only(check_bytes(raw, sources_dir=SEEDS))
     assert (problem.severity, problem.path) == ("error", "facts[0].quote")
     assert message in problem.message
+
+
+def test_a_meeting_without_facts_is_a_warning() -> None:
+    lonely = (
+        "- id: csw-47-2003\n  kind: event\n  name: CSW 47\n  start: 2003-03\n"
+        "  source: doc-a\nfacts:\n"
+    )
+    checked = check_bytes(variant("facts:\n", lonely))
+    problem = only(checked)
+    assert (problem.severity, problem.path) == ("warning", "meetings[1].id")
+    assert "has no facts" in problem.message
