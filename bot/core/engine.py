@@ -27,7 +27,7 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config."""
 
-    answer: float = 0.6
+    answer: float = 0.7
     clarify_margin: float = 0.4
     suggest: float = 0.40
     unknown_words: float = 0.0

@@ -65,3 +65,22 @@ def test_held_out_metric_holds_its_floor(holdout: Report, metric: str) -> None:
 
 def test_held_out_wrong_answers_stay_rare(holdout: Report) -> None:
     assert holdout.wrong_answer_rate <= CEILING_WRONG, holdout.format()
+
+
+# The blind set (see its header), measured once before it informed one choice.
+BLIND_FLOORS = {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.75, "clarify_accuracy": 0.6}
+BLIND_CEILING_WRONG = 0.03  # 2 of its 95 in-scope and clarify cases today (2.1%)
+
+
+@pytest.fixture(scope="module")
+def blind(engine: Engine) -> Report:
+    return evaluate(engine, load_cases(ROOT / "tests" / "questions_blind.yaml"))
+
+
+@pytest.mark.parametrize("metric", sorted(BLIND_FLOORS))
+def test_blind_metric_holds_its_floor(blind: Report, metric: str) -> None:
+    assert getattr(blind, metric) >= BLIND_FLOORS[metric], blind.format()
+
+
+def test_blind_wrong_answers_stay_rare(blind: Report) -> None:
+    assert blind.wrong_answer_rate <= BLIND_CEILING_WRONG, blind.format()
