@@ -48,39 +48,31 @@ def test_every_expected_fact_exists(report: Report, engine: Engine) -> None:
     assert not unknown
 
 
-# The held-out set (see its header): right and wrong answers meet the product's bars there;
-# near misses are refused far less often than on the development set, a known gap.
-HOLDOUT_FLOORS = {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.63}
+# Sets no threshold was tuned on (see each file's header), each held to today's level minus a
+# margin: (floors, ceiling on wrong answers). Held-out: right and wrong answers meet the product's
+# bars, near misses are refused far less often than on the development set, a known gap. Blind:
+# measured once before it informed one choice; 2 of its 95 cases are answered wrongly today.
+OTHER_SETS = {
+    "questions_holdout.yaml": (
+        {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.66},
+        CEILING_WRONG,
+    ),
+    "questions_blind.yaml": (
+        {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.75, "clarify_accuracy": 0.6},
+        0.03,
+    ),
+}
 
 
 @pytest.fixture(scope="module")
-def holdout(engine: Engine) -> Report:
-    return evaluate(engine, load_cases(ROOT / "tests" / "questions_holdout.yaml"))
+def reports(engine: Engine) -> dict[str, Report]:
+    return {name: evaluate(engine, load_cases(ROOT / "tests" / name)) for name in OTHER_SETS}
 
 
-@pytest.mark.parametrize("metric", sorted(HOLDOUT_FLOORS))
-def test_held_out_metric_holds_its_floor(holdout: Report, metric: str) -> None:
-    assert getattr(holdout, metric) >= HOLDOUT_FLOORS[metric], holdout.format()
-
-
-def test_held_out_wrong_answers_stay_rare(holdout: Report) -> None:
-    assert holdout.wrong_answer_rate <= CEILING_WRONG, holdout.format()
-
-
-# The blind set (see its header), measured once before it informed one choice.
-BLIND_FLOORS = {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.75, "clarify_accuracy": 0.6}
-BLIND_CEILING_WRONG = 0.03  # 2 of its 95 in-scope and clarify cases today (2.1%)
-
-
-@pytest.fixture(scope="module")
-def blind(engine: Engine) -> Report:
-    return evaluate(engine, load_cases(ROOT / "tests" / "questions_blind.yaml"))
-
-
-@pytest.mark.parametrize("metric", sorted(BLIND_FLOORS))
-def test_blind_metric_holds_its_floor(blind: Report, metric: str) -> None:
-    assert getattr(blind, metric) >= BLIND_FLOORS[metric], blind.format()
-
-
-def test_blind_wrong_answers_stay_rare(blind: Report) -> None:
-    assert blind.wrong_answer_rate <= BLIND_CEILING_WRONG, blind.format()
+@pytest.mark.parametrize("name", sorted(OTHER_SETS))
+def test_other_sets_hold_their_floors_and_ceiling(reports: dict[str, Report], name: str) -> None:
+    floors, ceiling = OTHER_SETS[name]
+    report = reports[name]
+    for metric, floor in floors.items():
+        assert getattr(report, metric) >= floor, f"{metric}\n{report.format()}"
+    assert report.wrong_answer_rate <= ceiling, report.format()
