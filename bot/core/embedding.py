@@ -50,23 +50,20 @@ class Embedder:
         return [i for word in text.split() for i in self._word_ids(word)]
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """One row per text, as `embed_one` gives it."""
         vectors = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
         for row, text in enumerate(texts):
-            ids = self.ids(text)
-            if ids:
-                vectors[row] = self.table[ids].mean(axis=0)
-        return _unit(vectors)
+            vectors[row] = self.embed_one(text)
+        return vectors
 
     def embed_one(self, text: str) -> np.ndarray:
+        """The zero vector for a text without tokens."""
         ids = self.ids(text)
         if not ids:
             return np.zeros(self.table.shape[1], dtype=np.float32)
-        return _unit(self.table[ids].mean(axis=0, keepdims=True))[0]
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
+        mean = self.table[ids].mean(axis=0)
+        norm = np.linalg.norm(mean)
+        return mean / norm if norm else mean
 
 
 @functools.cache

@@ -76,6 +76,11 @@ def word_terms(text: str) -> list[str]:
     return stems + list(itertools.starmap(_bigram, itertools.pairwise(stems)))
 
 
+def content_stems(text: str) -> set[str]:
+    """Stems of the words that carry a folded text's content: no stopwords, no numbers."""
+    return {stem(w) for w in text.split() if w not in STOPWORDS and not w.isdigit()}
+
+
 def _bigram(first: str, second: str) -> str:
     return f"{first}_{second}"
 
@@ -437,11 +442,7 @@ class Matcher:
     def _distinctive(self, text: str) -> bool:
         """Whether a word of the question occurs in the facts of one meeting only."""
         owners = self.stem_meetings
-        return any(
-            len(owners.get(stem(word), ())) == 1
-            for word in text.split()
-            if word not in STOPWORDS and not word.isdigit()
-        )
+        return any(len(owners.get(word, ())) == 1 for word in content_stems(text))
 
     def coverage(self, text: str, fact_id: str) -> float:
         """Share of the question's content words found in the fact's texts or its meeting's
@@ -451,7 +452,7 @@ class Matcher:
         well that the linear model is sure of it, yet that fact says nothing of a capital: a
         question whose words the answer does not use asks something else.
         """
-        wanted = {stem(w) for w in text.split() if w not in STOPWORDS and not w.isdigit()}
+        wanted = content_stems(text)
         if not wanted:
             return 1.0
         in_fact = self.fact_stems[self.position[fact_id]]

@@ -31,6 +31,7 @@ M = TypeVar("M", bound=BaseModel)
 
 MIN_QUESTIONS = 3
 MIN_ANSWER_CHARS = 20
+MIN_QUOTE_PART_WORDS = 3  # per piece of a quote cut with '…'
 NEAR_DUPLICATE_SCORE = 95.0
 NEAR_DUPLICATE_MAX_QUESTIONS = 20_000
 
@@ -340,9 +341,6 @@ def _check_quotes(
                 f"quote of '{fact.id}' is not in {fact.source} ({sources_dir.name}/"
                 f"{next(s.file for s in checked.sources if s.id == fact.source)}) word for word",
             )
-
-
-MIN_QUOTE_PART_WORDS = 3
 
 
 def quote_parts(quote: str) -> list[str]:
