@@ -25,7 +25,8 @@ from rapidfuzz import fuzz, process
 
 from bot.core.classifier import classifier_for
 from bot.core.knowledge import Knowledge
-from bot.core.mentions import MeetingMentions, Mentions
+from bot.core.mentions import MeetingMentions, Mentions, named_dates
+from bot.core.schema import Fact, PartialDate
 from bot.core.text import FOLLOW_UP, fold
 from bot.core.vectors import TfidfIndex, Tokens, WordTerms
 
@@ -45,7 +46,21 @@ ASPECTS = {
         r"(?! (?:want|say|said|call|urge|recommend|suggest|propose|stress|note|ask|think)\w*)"
     ),
     "count": re.compile(r"\b(?:how many|number of|headcount|attendance|turnout)\b"),
+    # Who came, counted: a fact that counts days or agenda items does not answer it.
+    "attendance": re.compile(
+        r"\bhow many (?:\w+ ){0,3}?(?:attend\w*|came|come|took part|take part|participat\w*"
+        r"|turned up|showed up|were there|present)\b"
+        r"|\bhow many (?:people|persons|participants|delegates|attendees|delegations"
+        r"|representatives|experts)\b|\b(?:attendance|turnout|headcount|attendees)\b"
+    ),
     "money": re.compile(r"\b(?:budget\w*|fees?|costs?|price\w*|money|dollars?|euros?|paid)\b"),
+    # What a meeting decided: a document written before the meeting cannot say (see
+    # `Matcher.fact_clues`).
+    "outcome": re.compile(
+        r"\b(?:was|were) (?:decided|adopted|agreed|concluded|achieved|resolved)\b"
+        r"|\bdid (?:\w+ ){1,8}?(?:decide|adopt|agree|conclude|achieve|resolve)\b"
+        r"|\b(?:came out of|outcomes? of|results? of)\b"
+    ),
 }
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "s", "ly")
@@ -132,7 +147,8 @@ class Weights:
     classifier_extra: int = 5
     candidates: int = 40
     year_penalty: float = 0.6
-    aspect_penalty: float = 2.0
+    month_penalty: float = 2.0
+    aspect_penalty: float = 4.0  # above any fact's score: such a fact is never the answer
 
 
 @dataclass(frozen=True)
@@ -435,7 +451,10 @@ class Matcher:
         named_years = {*mentions.years, *(year for year, _ in mentions.months)}
         asked = {name for name, pattern in ASPECTS.items() if pattern.search(text)}
         if named_years or asked:
-            best = {f: self._penalised(c, named_years, asked) for f, c in best.items()}
+            best = {
+                f: self._penalised(c, named_years, set(mentions.months), asked)
+                for f, c in best.items()
+            }
         ordered = sorted(best.values(), key=lambda c: (-c.score, c.fact))
         return Ranking(text, ordered, mentions, word_vector.known_share, self._distinctive(text))
 
@@ -479,19 +498,30 @@ class Matcher:
                 owners.setdefault(word, set()).add(meeting)
         return {word: frozenset(meetings) for word, meetings in owners.items()}
 
-    def _penalised(self, candidate: Candidate, named_years: set[int], asked: set[str]) -> Candidate:
+    def _penalised(
+        self,
+        candidate: Candidate,
+        named_years: set[int],
+        named_months: set[tuple[int, int]],
+        asked: set[str],
+    ) -> Candidate:
         """Lower a fact the question cannot be about.
 
         A fact that neither happened in nor mentions any year the question names loses
-        `year_penalty` ("who was the OSCE chairman in 2010" is not about the 2004 co-chairs); one
-        none of whose texts speaks of what the question asks for (a chair, a count, money) loses
-        `aspect_penalty` ("who chaired the Quito conference?" is not answered by the fact that
-        says when and where it was).
+        `year_penalty` ("who was the OSCE chairman in 2010" is not about the 2004 co-chairs), and
+        `month_penalty` more for a named month of a year ("the Security Council debate of October
+        2008" is not the yearly debate of October 2006 a fact reports). One none of whose texts
+        speaks of what the question asks for (a chair, a count, who came, money, what was
+        decided) loses `aspect_penalty`, more than any fact scores, so it is never the answer:
+        "who chaired the Quito conference?" is not answered by the fact that says when and where
+        it was, however well the rest of the question matches it.
         """
-        years, aspects = self.fact_clues[candidate.fact]
+        years, months, aspects = self.fact_clues[candidate.fact]
         penalty = 0.0
         if named_years and not named_years & years:
             penalty += self.weights.year_penalty
+        if named_months and not named_months & months:
+            penalty += self.weights.month_penalty
         if not asked <= aspects:
             penalty += self.weights.aspect_penalty
         if not penalty:
@@ -499,20 +529,40 @@ class Matcher:
         return dataclasses.replace(candidate, score=candidate.score - penalty)
 
     @functools.cached_property
-    def fact_clues(self) -> dict[str, tuple[frozenset[int], frozenset[str]]]:
-        """Per fact, in one pass over its texts: the years it is about (its meeting's span and
-        any year its answer, quote or questions name) and the ASPECTS those texts speak of."""
+    def fact_clues(
+        self,
+    ) -> dict[str, tuple[frozenset[int], frozenset[tuple[int, int]], frozenset[str]]]:
+        """Per fact, in one pass over its texts: the years and the (year, month)s it is about
+        (its meeting's span and any its answer, quote or questions name) and the ASPECTS those
+        texts speak of."""
         clues = {}
         for fact in self.knowledge.facts.values():
             texts = [fold(text) for text in (fact.answer, fact.quote, *fact.questions)]
             years = {int(year) for text in texts for year in _YEAR.findall(text)}
+            months = {named for text in texts for named in named_dates(text.split())[1]}
             meeting = self.knowledge.meetings[fact.meeting]
             if meeting.start is not None:
-                last = (meeting.end or meeting.start).year
-                years.update(range(meeting.start.year, last + 1))
+                last = meeting.end or meeting.start
+                years.update(range(meeting.start.year, last.year + 1))
+                months.update(_months_between(meeting.start, last))
             aspects = {name for name, pattern in ASPECTS.items() if any(map(pattern.search, texts))}
-            clues[fact.id] = (frozenset(years), frozenset(aspects))
+            if not self.announces(fact):
+                aspects.add("outcome")
+            clues[fact.id] = (frozenset(years), frozenset(months), frozenset(aspects))
         return clues
+
+    def announces(self, fact: Fact) -> bool:
+        """Whether the fact's meeting began after the month its source was written in.
+
+        Such a fact announces the meeting ("CSW 49 was scheduled for 28 February 2005"), and a
+        question about what that meeting decided or adopted asks what no document here records.
+        Undated sources and meetings, and sources dated by year only, are taken to report.
+        """
+        meeting = self.knowledge.meetings[fact.meeting]
+        written = self.knowledge.sources[fact.source].date
+        if meeting.start is None or written is None or written.month is None:
+            return False
+        return (meeting.start.year, meeting.start.month or 12) > (written.year, written.month)
 
     def _with_classifier(
         self, text: str, best: dict[str, Candidate], adjustment: np.ndarray
@@ -575,6 +625,18 @@ class Matcher:
             boost = w.follow_up_boost if follow_up else w.context_boost
             per_meeting[self.meeting_code[context_meeting]] += boost
         return per_meeting[self.row_meeting]
+
+
+def _months_between(start: PartialDate, last: PartialDate) -> list[tuple[int, int]]:
+    """Every (year, month) from `start` to `last`; all twelve of a year whose month is unknown."""
+    first = (start.year, start.month or 1)
+    final = (last.year, last.month or 12)
+    return [
+        (year, month)
+        for year in range(first[0], final[0] + 1)
+        for month in range(1, 13)
+        if first <= (year, month) <= final
+    ]
 
 
 def _top_indices(scores: np.ndarray, count: int) -> np.ndarray:

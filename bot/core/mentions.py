@@ -132,7 +132,7 @@ class MeetingMentions:
             holders = self.places.get(word, set())
             for m in holders:
                 _raise(strengths, m, PLACE / len(holders))
-        years, months = _dates(words)
+        years, months = named_dates(words)
         for meeting in self._dated if years or months else ():
             last = meeting.end or meeting.start
             for year, month in months:
@@ -196,7 +196,7 @@ def _raise(strengths: dict[str, float], meeting: str, value: float) -> None:
     strengths[meeting] = max(strengths.get(meeting, 0.0), value)
 
 
-def _dates(words: list[str]) -> tuple[list[int], list[tuple[int, int]]]:
+def named_dates(words: list[str]) -> tuple[list[int], list[tuple[int, int]]]:
     years: list[int] = []
     months: list[tuple[int, int]] = []
     for index, word in enumerate(words):

@@ -234,3 +234,52 @@ def test_the_chairperson_s_conclusions_are_a_document_not_a_question_about_a_cha
 ) -> None:
     reply = engine.answer("what do the unece 2004 chairperson's conclusions say about hiv/aids")
     assert reply.status == Status.ANSWERED and reply.fact == "unece-cc-health-hiv-srhr"
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("how many people came to the 10 may 2004 osce informal working group meeting", None),
+        ("what was the turnout at the WIDF congress in caracas", None),
+        ("how many people attended the sixth IANWGE session", "ianwge-participants-count"),
+        ("how many participants attended the unece beijing+10 meeting", "unece-participants-total"),
+    ],
+)
+def test_how_many_came_is_answered_only_by_a_fact_about_who_came(
+    engine: Engine, question: str, fact: str | None
+) -> None:
+    """The OSCE agenda fact counts agenda items and the WIDF fact counts days: both have "how
+    many" among their phrasings, and neither says who came."""
+    reply = engine.answer(question)
+    assert (reply.status, reply.fact) == (
+        (Status.ANSWERED, fact) if fact else (Status.NO_MATCH, None)
+    )
+
+
+def test_a_named_month_of_another_year_is_another_event(engine: Engine) -> None:
+    reported = "what was said at the Security Council open debate on resolution 1325 in October"
+    assert engine.answer(f"{reported} 2006").fact == "ianwge-scr1325-open-debate"
+    assert engine.answer(f"{reported} 2009").status == Status.NO_MATCH
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("what did the Commission on the Status of Women adopt at its 49th session in March 2005",
+         None),
+        ("what was decided at the ECLAC women's conference in Quito in August 2007", None),
+        ("when is the ECLAC women's conference in Quito", "ianwge-eclac-quito-conference"),
+        ("what did the sixth IANWGE session decide about the next session", "ianwge-next-session"),
+    ],
+)  # fmt: skip
+def test_what_a_meeting_announced_in_advance_decided_is_not_known(
+    engine: Engine, question: str, fact: str | None
+) -> None:
+    """The documents were written before CSW 49 and the Quito conference: they give the dates,
+    not the outcomes. The sixth IANWGE session's own decision about the next one is known."""
+    reply = engine.answer(question)
+    assert (reply.status, reply.fact) == (
+        (Status.ANSWERED, fact) if fact else (Status.NO_MATCH, None)
+    )
+    assert engine.matcher.announces(engine.knowledge.facts["unece-csw49-dates"])
+    assert not engine.matcher.announces(engine.knowledge.facts["unece-dates"])
