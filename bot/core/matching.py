@@ -50,8 +50,8 @@ ASPECTS = {
     "attendance": re.compile(
         r"\bhow many (?:\w+ ){0,3}?(?:attend\w*|came|come|took part|take part|participat\w*"
         r"|turned up|showed up|were there|present)\b"
-        r"|\bhow many (?:people|persons|participants|delegates|attendees|delegations"
-        r"|representatives|experts)\b|\b(?:attendance|turnout|headcount|attendees)\b"
+        r"|\b(?:how many|number of) (?:people|persons|participants|delegates|attendees"
+        r"|delegations|representatives|experts)\b|\b(?:attendance|turnout|headcount|attendees)\b"
     ),
     "money": re.compile(r"\b(?:budget\w*|fees?|costs?|price\w*|money|dollars?|euros?|paid)\b"),
     # What a meeting decided: a document written before the meeting cannot say (see

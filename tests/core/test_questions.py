@@ -50,16 +50,21 @@ def test_every_expected_fact_exists(report: Report, engine: Engine) -> None:
 
 # Sets no threshold was tuned on (see each file's header), each held to today's level minus a
 # margin: (floors, ceiling on wrong answers). Held-out: right and wrong answers meet the product's
-# bars, near misses are refused far less often than on the development set, a known gap. Blind:
+# bars, near misses are refused less often than on the development set, a known gap. Blind:
 # measured once before it informed one choice; 2 of its 95 cases are answered wrongly today.
+# Second blind set: the same, written later by another curator, with more near misses.
 OTHER_SETS = {
     "questions_holdout.yaml": (
-        {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.66},
+        {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.80},
         CEILING_WRONG,
     ),
     "questions_blind.yaml": (
-        {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.75, "clarify_accuracy": 0.6},
+        {"in_scope_accuracy": 0.93, "out_of_scope_refusal": 0.82, "clarify_accuracy": 0.6},
         0.03,
+    ),
+    "questions_blind2.yaml": (
+        {"in_scope_accuracy": 0.90, "out_of_scope_refusal": 0.75},
+        CEILING_WRONG,
     ),
 }
 
