@@ -16,7 +16,12 @@ from bot.core.matching import Candidate, Matcher, Ranking, Weights
 from bot.core.replies import Alternative, Reply, SourceRef, Status
 from bot.core.schema import Fact, Meeting
 from bot.core.smalltalk import smalltalk
-from bot.core.structure import Structured, describe_meeting_line, structured_answer
+from bot.core.structure import (
+    WHICH_MEETING,
+    Structured,
+    describe_meeting_line,
+    structured_answer,
+)
 from bot.core.text import fold
 
 MAX_QUESTION_CHARS = 500
@@ -192,6 +197,12 @@ class Engine:
             return self._topic(question, found.heading)
         meetings = found.meetings
         lines = found.lines
+        if found.kind == WHICH_MEETING:
+            # Each choice is a meeting, not a fact: front ends offer its list of recommendations.
+            text = "\n".join([f"{found.heading}:", *(f"• {line}" for line in lines)])
+            choices = [(m.id, line) for m, line in zip(meetings, lines, strict=True)]
+            return Reply(question, Status.CLARIFY, text,
+                         extra={"structure": found.kind, "meetings": choices})  # fmt: skip
         if not lines:
             text = f"{found.heading}: none that I know of."
         else:

@@ -45,7 +45,11 @@ _TOPIC = re.compile(
     r"(?: (?:with|about|on|at|upon))? (?P<topic>.+)$"
 )
 _RECOMMENDATION_KINDS = ("recommendation", "conclusion", "decision")
+# Words that leave "what were the main recommendations of the meeting?" a question about all of
+# a meeting's recommendations rather than about one of them.
+_GENERIC = {"main", "key", "major", "important", "they", "meeting", "meetings", "session"}
 _MONTHS = {fold(name): n for n, name in enumerate(calendar.month_name) if name}
+WHICH_MEETING = "recommendations_of_which_meeting"
 
 
 @dataclass(frozen=True)
@@ -75,11 +79,17 @@ def structured_answer(
     residual = [w for w in words if w not in _FILLER and not _is_date_word(w)]
     if set(residual) & _RECOMMEND:
         leftover = [
-            w for w in residual if w not in _RECOMMEND and not _names_meeting(w, named, knowledge)
+            w
+            for w in residual
+            if w not in _RECOMMEND and w not in _GENERIC and not _names_meeting(w, named, knowledge)
         ]
         meeting_id = named[0] if len(named) == 1 else context_meeting if not named else None
-        if not leftover and meeting_id:
+        if leftover:
+            return None
+        if meeting_id:
             return _recommendations(knowledge, knowledge.meetings[meeting_id])
+        if not mentions.strengths or named:
+            return _which_meeting(knowledge, named)
         return None
     if not (set(words) & _LISTING) and not (
         {"what", "whats"} & set(words) and "happen" in " ".join(words)
@@ -180,6 +190,23 @@ def date_range(meeting: Meeting) -> str:
     if start.day and end.day and start.year == end.year:
         return f"{start.day} {calendar.month_name[start.month or 1]} - {end.human()}"
     return f"{start.human()} - {end.human()}"
+
+
+def _which_meeting(knowledge: Knowledge, named: list[str]) -> Structured:
+    """Meetings to pick from when "what were the recommendations?" names none, nor has one in
+    context: those named, when a name fits several; else the documents' own meetings, in date
+    order, not the events they mention in passing. Answering with one meeting's list, or with
+    one recommendation, would be a guess."""
+    meetings = [
+        m
+        for m in knowledge.meetings.values()
+        if (m.id in named if named else m.kind == "meeting")
+        and any(f.kind in _RECOMMENDATION_KINDS for f in knowledge.facts_of(m.id))
+    ]
+    meetings.sort(key=lambda m: (m.start.first_day if m.start else dt.date.max, m.id))
+    lines = [describe_meeting_line(m) for m in meetings]
+    heading = "Recommendations of which meeting? My documents record some for"
+    return Structured(WHICH_MEETING, lines, meetings, [], heading)
 
 
 def _recommendations(knowledge: Knowledge, meeting: Meeting) -> Structured:

@@ -283,3 +283,25 @@ def test_what_a_meeting_announced_in_advance_decided_is_not_known(
     )
     assert engine.matcher.announces(engine.knowledge.facts["unece-csw49-dates"])
     assert not engine.matcher.announces(engine.knowledge.facts["unece-dates"])
+
+
+def test_recommendations_of_no_named_meeting_ask_which_meeting(engine: Engine) -> None:
+    """One meeting's list, or one recommendation, would be a guess: the reply offers the
+    documents' own meetings that have some, oldest first."""
+    reply = engine.answer("what were the main recommendations?")
+    assert reply.status == Status.CLARIFY and reply.fact is None
+    offered = [meeting for meeting, _ in reply.extra["meetings"]]
+    assert offered == [
+        "egm-2002",
+        "osce-iwg-2004",
+        "beijing10-unece-2004",
+        "ianwge-6-2007",
+        "trafficking-conf-2007",
+    ]
+    assert "Glen Cove" in reply.answer
+    in_context = engine.answer("what were the main recommendations?", Context(meeting="egm-2002"))
+    assert in_context.status == Status.ANSWERED and in_context.extra["structure"] == (
+        "recommendations"
+    )
+    topical = engine.answer("what were the recommendations on victims of trafficking?")
+    assert "meetings" not in topical.extra

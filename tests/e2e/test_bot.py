@@ -156,6 +156,23 @@ async def test_inline_query_returns_up_to_three_sourced_answers(
     assert any("Expert Group Meeting" in t for t in titles) and len(titles) >= 5
 
 
+async def test_recommendations_of_no_named_meeting_offer_a_button_per_meeting(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    ann = telegram.user("Ann")
+    async with running_bot(telegram, tmp_path):
+        menu = await ask(telegram, ann, "what were the main recommendations?")
+        egm = next(b for b in buttons(menu) if "Glen Cove" in b or "Expert Group" in b)
+        telegram.press(ann, menu, egm)
+        await telegram.wait_for_messages(ann, 1)
+        await asyncio.sleep(0.5)
+        listed = telegram.new_messages(ann)
+    assert menu["text"].startswith("Recommendations of which meeting?")
+    assert len(buttons(menu)) == 5
+    text = "\n".join(m["text"] for m in listed)
+    assert "Recommendations and conclusions" in text and "Trafficking in women and girls" in text
+
+
 async def test_meetings_command_opens_a_card(telegram: FakeTelegram, tmp_path: Path) -> None:
     ann = telegram.user("Ann")
     async with running_bot(telegram, tmp_path):

@@ -61,6 +61,10 @@ def render_reply(reply: Reply, with_quote: bool = False) -> Rendered:
         keyboard += [[fact_button(a)] for a in reply.alternatives]
     elif reply.status == Status.CLARIFY:
         keyboard += [[fact_button(a)] for a in reply.alternatives]
+        keyboard += [
+            [button(label, Action.RECOMMENDATIONS, meeting)]
+            for meeting, label in reply.extra.get("meetings", ())
+        ]
     elif reply.status == Status.NO_MATCH:
         if reply.alternatives:
             lines += ["", "Perhaps one of these?"]
