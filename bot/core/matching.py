@@ -55,7 +55,7 @@ ASPECTS = {
     ),
     "money": re.compile(r"\b(?:budget\w*|fees?|costs?|price\w*|money|dollars?|euros?|paid)\b"),
     # What a meeting decided: a document written before the meeting cannot say (see
-    # `Matcher.fact_clues`).
+    # `Matcher.announces`).
     "outcome": re.compile(
         r"\b(?:was|were) (?:decided|adopted|agreed|concluded|achieved|resolved)\b"
         r"|\bdid (?:\w+ ){1,8}?(?:decide|adopt|agree|conclude|achieve|resolve)\b"
@@ -451,9 +451,9 @@ class Matcher:
         named_years = {*mentions.years, *(year for year, _ in mentions.months)}
         asked = {name for name, pattern in ASPECTS.items() if pattern.search(text)}
         if named_years or asked:
+            named_months = set(mentions.months)
             best = {
-                f: self._penalised(c, named_years, set(mentions.months), asked)
-                for f, c in best.items()
+                f: self._penalised(c, named_years, named_months, asked) for f, c in best.items()
             }
         ordered = sorted(best.values(), key=lambda c: (-c.score, c.fact))
         return Ranking(text, ordered, mentions, word_vector.known_share, self._distinctive(text))

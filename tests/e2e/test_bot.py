@@ -26,6 +26,11 @@ async def ask(fake: FakeTelegram, user: Any, text: str, **kwargs: Any) -> dict[s
 async def ask_all(fake: FakeTelegram, user: Any, text: str) -> list[dict[str, Any]]:
     """Every message the bot sends for one question (long replies come in several)."""
     fake.send_text(user, text)
+    return await all_sent(fake, user)
+
+
+async def all_sent(fake: FakeTelegram, user: Any) -> list[dict[str, Any]]:
+    """Every message the bot sends next, waiting a moment for the rest of a long reply."""
     await fake.wait_for_messages(user, 1)
     await asyncio.sleep(0.5)
     return fake.new_messages(user)
@@ -164,9 +169,7 @@ async def test_recommendations_of_no_named_meeting_offer_a_button_per_meeting(
         menu = await ask(telegram, ann, "what were the main recommendations?")
         egm = next(b for b in buttons(menu) if "Glen Cove" in b or "Expert Group" in b)
         telegram.press(ann, menu, egm)
-        await telegram.wait_for_messages(ann, 1)
-        await asyncio.sleep(0.5)
-        listed = telegram.new_messages(ann)
+        listed = await all_sent(telegram, ann)
     assert menu["text"].startswith("Recommendations of which meeting?")
     assert len(buttons(menu)) == 5
     text = "\n".join(m["text"] for m in listed)
