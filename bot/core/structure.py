@@ -88,9 +88,8 @@ def structured_answer(
             return None
         if meeting_id:
             return _recommendations(knowledge, knowledge.meetings[meeting_id])
-        if not mentions.strengths or named:
-            return _which_meeting(knowledge, named)
-        return None
+        choices = _which_meeting(knowledge, named) if not mentions.strengths or named else None
+        return choices if choices is not None and choices.lines else None
     if not (set(words) & _LISTING) and not (
         {"what", "whats"} & set(words) and "happen" in " ".join(words)
     ):

@@ -9,8 +9,10 @@ import pytest
 
 from bot.core import Context, Engine, Status
 from bot.core.engine import answer_score
+from bot.core.knowledge import knowledge_from_bytes
 from bot.core.matching import Candidate, Ranking
 from bot.core.mentions import Mentions
+from tests.conftest import ROOT
 
 
 def test_a_question_naming_the_meeting_is_answered_with_its_source(engine: Engine) -> None:
@@ -305,3 +307,11 @@ def test_recommendations_of_no_named_meeting_ask_which_meeting(engine: Engine) -
     )
     topical = engine.answer("what were the recommendations on victims of trafficking?")
     assert "meetings" not in topical.extra
+
+
+def test_recommendations_asked_of_knowledge_without_any_are_not_a_choice_of_nothing() -> None:
+    raw = (ROOT / "tests" / "fixtures" / "knowledge" / "valid.yaml").read_bytes()
+    without = Engine(knowledge_from_bytes(raw.replace(b"kind: decision", b"kind: other")))
+    with_one = Engine(knowledge_from_bytes(raw))
+    assert with_one.answer("what were the recommendations?").status == Status.CLARIFY
+    assert without.answer("what were the recommendations?").status != Status.CLARIFY
