@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.core.engine import Engine
 from bot.core.replies import SourceRef
 from bot.core.schema import Fact, Meeting
-from bot.core.structure import date_range, describe_meeting_line
+from bot.core.structure import date_range, describe_meeting_line, recommendation_facts
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,7 @@ def timeline(engine: Engine, year: int | None = None) -> list[str]:
 
 
 def recommendations(engine: Engine, meeting_id: str) -> list[Fact]:
-    kinds = ("recommendation", "conclusion", "decision")
-    return [f for f in engine.knowledge.facts_of(meeting_id) if f.kind in kinds]
+    return recommendation_facts(engine.knowledge, meeting_id)
 
 
 def meetings_with_recommendations(engine: Engine) -> list[Meeting]:

@@ -88,8 +88,10 @@ def structured_answer(
             return None
         if meeting_id:
             return _recommendations(knowledge, knowledge.meetings[meeting_id])
-        choices = _which_meeting(knowledge, named) if not mentions.strengths or named else None
-        return choices if choices is not None and choices.lines else None
+        if mentions.strengths and not named:
+            return None
+        choices = _which_meeting(knowledge, named)
+        return choices if choices.lines else None
     if not (set(words) & _LISTING) and not (
         {"what", "whats"} & set(words) and "happen" in " ".join(words)
     ):
@@ -200,7 +202,7 @@ def _which_meeting(knowledge: Knowledge, named: list[str]) -> Structured:
         m
         for m in knowledge.meetings.values()
         if (m.id in named if named else m.kind == "meeting")
-        and any(f.kind in _RECOMMENDATION_KINDS for f in knowledge.facts_of(m.id))
+        and recommendation_facts(knowledge, m.id)
     ]
     meetings.sort(key=lambda m: (m.start.first_day if m.start else dt.date.max, m.id))
     lines = [describe_meeting_line(m) for m in meetings]
@@ -208,8 +210,14 @@ def _which_meeting(knowledge: Knowledge, named: list[str]) -> Structured:
     return Structured(WHICH_MEETING, lines, meetings, [], heading)
 
 
+def recommendation_facts(knowledge: Knowledge, meeting_id: str) -> list[Fact]:
+    """A meeting's recommendations, conclusions and decisions: what "what did it recommend?"
+    lists, here and in the front ends' recommendation buttons."""
+    return [f for f in knowledge.facts_of(meeting_id) if f.kind in _RECOMMENDATION_KINDS]
+
+
 def _recommendations(knowledge: Knowledge, meeting: Meeting) -> Structured:
-    facts = [f for f in knowledge.facts_of(meeting.id) if f.kind in _RECOMMENDATION_KINDS]
+    facts = recommendation_facts(knowledge, meeting.id)
     lines = [f.answer for f in facts]
     heading = f"Recommendations and conclusions of the {meeting.name}"
     return Structured("recommendations", lines, [meeting], facts, heading)
