@@ -34,6 +34,7 @@ MIN_ANSWER_CHARS = 20
 MIN_QUOTE_PART_WORDS = 3  # per piece of a quote cut with '…'
 NEAR_DUPLICATE_SCORE = 95.0
 NEAR_DUPLICATE_MAX_QUESTIONS = 20_000
+COMMON_WORD_SHARE = 0.2  # of facts using a word, above which it cannot stand for one name
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def check_bytes(
     checked.facts = _validate_items(Fact, top.facts, "facts", report)
     _check_references(loaded, checked, report)
     _check_facts(loaded, checked, report)
+    _warn_common_expansions(checked, report)
     if sources_dir is not None:
         _check_quotes(loaded, checked, report, sources_dir)
     return checked
@@ -305,6 +307,35 @@ def _warn_near_duplicates(owners: dict[str, list[tuple[str, int, int]]], report:
             "users asking it will be asked which one they mean",
             "warning",
         )
+
+
+def _warn_common_expansions(checked: Checked, report: _Reporter) -> None:
+    """Warn of a synonym that expands to one word most facts use.
+
+    `WPS: [women, peace and security]` is YAML for two expansions, "women" and "peace and
+    security": every question that says "women" then also says "WPS", and matches facts on
+    women, peace and security it has nothing to do with. A real expansion of one common word
+    does the same harm, so the warning is about the word, whatever the cause.
+    """
+    if not checked.facts:
+        return
+    facts_using: collections.Counter[str] = collections.Counter()
+    for fact in checked.facts:
+        facts_using.update(set(fold(" ".join([*fact.questions, fact.answer])).split()))
+    for short, expansions in checked.synonyms.items():
+        for position, expansion in enumerate(expansions):
+            words = fold(expansion).split()
+            if len(words) != 1 or expansion.isupper():  # an acronym ("ECE") names one thing
+                continue
+            share = facts_using[words[0]] / len(checked.facts)
+            if share > COMMON_WORD_SHARE:
+                report.add(
+                    ("synonyms", short, position),
+                    f"'{expansion}' is a word {share:.0%} of the facts use: every question "
+                    f"saying it would also mean '{short}'. If it is part of a name with a "
+                    "comma, put the name in quotes so YAML reads one expansion",
+                    "warning",
+                )
 
 
 def _check_quotes(

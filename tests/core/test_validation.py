@@ -390,6 +390,20 @@ def test_a_duplicate_synonym_key() -> None:
     assert checked.synonyms == {"DAW": ["a"], "CSW": ["b"]}  # the first one is kept
 
 
+def test_an_unquoted_comma_in_a_synonym_warns_of_the_common_word_it_splits_off() -> None:
+    unquoted = check_bytes((MINIMAL + "synonyms:\n  EGM: [meeting, expert group]\n").encode())
+    assert found(unquoted) == [("warning", "synonyms.EGM[0]", 26, 9)]
+    assert "'meeting' is a word 100% of the facts use" in unquoted.problems[0].message
+    assert unquoted.ok is True
+    quoted = check_bytes((MINIMAL + "synonyms:\n  EGM: ['meeting, expert group']\n").encode())
+    assert quoted.problems == []
+
+
+def test_an_acronym_expansion_is_not_a_common_word() -> None:
+    acronym = MINIMAL.replace("Expert Group Meeting held", "EGM held")
+    assert check_bytes((acronym + "synonyms:\n  UN EGM: [EGM]\n").encode()).problems == []
+
+
 # --- source documents ----------------------------------------------------------------------
 
 
