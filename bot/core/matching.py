@@ -101,11 +101,18 @@ def _bigram(first: str, second: str) -> str:
 
 
 def char_terms(text: str) -> list[str]:
-    """Character 4- and 5-grams of each word, padded with a space on both sides.
+    """Character 4- and 5-grams of each word but STOPWORDS, padded with a space on both sides.
 
     3-grams are left out: they gave the same replies on every development and held-out case,
-    and as the most common grams, their long posting lists took a fifth of a question's time."""
-    return list(itertools.chain.from_iterable(map(_word_grams, text.split())))
+    and as the most common grams, their long posting lists took a fifth of a question's time.
+    So are the grams of "the", "of", "and"...: a misspelt stopword changes no answer, and theirs
+    were the longest lists of all. Without them, replies were the same on all four question sets
+    and the p99 time per question fell from 2.08 to 1.92 ms."""
+    return list(itertools.chain.from_iterable(map(_content_grams, text.split())))
+
+
+def _content_grams(word: str) -> tuple[str, ...]:
+    return () if word in STOPWORDS else _word_grams(word)
 
 
 def model_char_terms(text: str) -> list[str]:
@@ -386,7 +393,7 @@ class Matcher:
         self.fact_stems = fact_tokens.term_sets(stems)
         self.words = terms.index(word_terms, tokens)
         self.chars = TfidfIndex.from_units(
-            char_terms, tokens, [_word_grams(w) for w in tokens.words]
+            char_terms, tokens, [_content_grams(w) for w in tokens.words]
         )
         self.position = position
         questions = np.flatnonzero(np.array(weights) == 1.0).tolist()
