@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from bot.core.engine import Context, Engine
 from bot.core.knowledge import Knowledge, load_knowledge
 from bot.core.replies import Reply, Status
+from bot.core.structure import WHICH_MEETING
 from tests.conftest import KNOWLEDGE, ROOT
 
 # The engine fixture is session-scoped, so reusing it across examples is safe.
@@ -138,6 +139,12 @@ def check_reply(reply: Reply, engine: Engine, question: str) -> None:
         assert reply.score == 1.0
         if "•" in reply.answer:  # a list of meetings or facts cites each one's evidence
             assert len(reply.sources) >= 1
+    elif reply.status == Status.CLARIFY and structure == WHICH_MEETING:
+        # "what were the recommendations?" naming no meeting: the choices are meetings
+        assert reply.fact is None and not reply.sources and not reply.alternatives
+        meetings = [meeting for meeting, _ in reply.extra["meetings"]]
+        assert len(meetings) >= 2 and len(set(meetings)) == len(meetings)
+        assert set(meetings) <= set(knowledge.meetings)
     elif reply.status == Status.CLARIFY:
         assert reply.fact is None and not reply.sources
         assert len(reply.alternatives) >= 2
@@ -170,6 +177,7 @@ def other_engine() -> Engine:
 @example(question="")
 @example(question="   \n\t ")
 @example(question="y" * 10_000)
+@example(question="what were the recommendations?")
 @example(question="🙂" * 5_000)
 @example(question="مرحبا، من ترأس الاجتماع؟ שלום")
 @example(question="\u200b\u200e\u200f\u202a\u2066\x00\x08")
