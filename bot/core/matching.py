@@ -446,13 +446,19 @@ class Matcher:
         adjustment = self._meeting_adjustment(mentions, context_meeting, follow_up)
         scores = scores + adjustment
         top = _top_indices(scores, w.candidates)
+        # One rapidfuzz call for all the candidates, then each fact's best phrasing: the first
+        # of its highest-scoring ones in `top` order (a stable sort keeps that order on ties).
+        fuzzy = process.cdist(
+            [text], [self.folded[i] for i in top], scorer=fuzz.token_set_ratio, dtype=np.float64
+        )[0]
+        weight = self.row_weight[top].astype(np.float64)
+        rescored = scores[top].astype(np.float64) + w.fuzzy * (fuzzy / 100.0) * weight
         best: dict[str, Candidate] = {}
-        for index in top:
-            fuzzy = fuzz.token_set_ratio(text, self.folded[index]) / 100.0
-            score = float(scores[index]) + w.fuzzy * fuzzy * float(self.row_weight[index])
+        for position in np.argsort(-rescored, kind="stable").tolist():
+            index = int(top[position])
             fact_id = self.fact_ids[index]
-            if fact_id not in best or score > best[fact_id].score:
-                best[fact_id] = Candidate(fact_id, self.phrasings[index], score)
+            if fact_id not in best:
+                best[fact_id] = Candidate(fact_id, self.phrasings[index], float(rescored[position]))
         if self.classifier is not None:
             best = self._with_classifier(text, best, adjustment)
         named_years = {*mentions.years, *(year for year, _ in mentions.months)}
