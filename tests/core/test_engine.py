@@ -271,7 +271,8 @@ def test_a_named_month_of_another_year_is_another_event(engine: Engine) -> None:
          None),
         ("what was decided at the ECLAC women's conference in Quito in August 2007", None),
         ("when is the ECLAC women's conference in Quito", "ianwge-eclac-quito-conference"),
-        ("what did the sixth IANWGE session decide about the next session", "ianwge-next-session"),
+        ("what did the sixth IANWGE session decide about the dates of the next session",
+         "ianwge-next-session"),
     ],
 )  # fmt: skip
 def test_what_a_meeting_announced_in_advance_decided_is_not_known(

@@ -55,7 +55,7 @@ def test_every_expected_fact_exists(report: Report, engine: Engine) -> None:
 # Second blind set: the same, written later by another curator, with more near misses.
 OTHER_SETS = {
     "questions_holdout.yaml": (
-        {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.80},
+        {"in_scope_accuracy": 0.95, "out_of_scope_refusal": 0.83},
         CEILING_WRONG,
     ),
     "questions_blind.yaml": (
@@ -63,7 +63,7 @@ OTHER_SETS = {
         0.03,
     ),
     "questions_blind2.yaml": (
-        {"in_scope_accuracy": 0.90, "out_of_scope_refusal": 0.75},
+        {"in_scope_accuracy": 0.90, "out_of_scope_refusal": 0.78},
         CEILING_WRONG,
     ),
 }
