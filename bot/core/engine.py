@@ -32,8 +32,8 @@ MAX_LIST_LINES = 25
 class Thresholds:
     """Decision thresholds; defaults tuned on tests/questions.yaml, overridable in config.
 
-    `answer` is the exception. Its development-set near misses are all refused at any bar from
-    0.6 to 0.8, so that set cannot place it. Each new round of phrasings lifts every score, a
+    `answer` is the exception: the development set refuses all its near misses at any bar from
+    0.6 to 0.8, so it cannot place this one. Each new round of phrasings lifts every score, a
     near miss's too, so the bar went up to 0.8 with the fourth round: the lowest bar at which the
     held-out and blind sets refuse at least as many near misses as they did before that round.
     """
